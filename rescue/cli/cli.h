@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared state of the rescue CLI: global options, the verb table, exit codes. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "rescue/rescue.h"
+
+/* Documented in docs/exit-codes.md; keep both in step. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,    /* unexpected failure */
+	EXIT_USAGE = 2,       /* bad command line */
+	EXIT_NO_SYSTEM = 3,   /* nothing to work on: no installed system found */
+	EXIT_PARTIAL = 4,     /* done, but some inputs could not be examined */
+	EXIT_BAD_INPUT = 5,   /* the named input is unreadable, corrupt or missing */
+	EXIT_NOT_ROOT = 6,    /* needs root */
+	EXIT_NOT_BOOTABLE = 7,/* initramfs verify: this image cannot mount this root */
+};
+
+struct cli {
+	rsc_context *ctx;
+	char **images;       /* --image FILE, repeatable */
+	bool json;
+	bool explain;
+	int verbosity;       /* -v raises, -q lowers */
+	const char *profiles;
+};
+
+struct verb {
+	const char *name;
+	const char *args;
+	const char *summary;
+	/* argv[0] is the verb; the verb parses its own options with
+	 * cli_getopt(), which also accepts every global option. */
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Global options usable before or after the verb. Verbs append theirs
+ * with values >= OPT_VERB_BASE. */
+enum {
+	OPT_IMAGE = 0x100,
+	OPT_JSON,
+	OPT_EXPLAIN,
+	OPT_PROFILES,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_VERB_BASE = 0x200,
+};
+
+/* getopt_long over the global options plus EXTRA (NULL-terminated; may be
+ * NULL). Global options are consumed here; returns the verb's own option
+ * value, -1 at the end, or '?' after printing a usage error. */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *extra_short,
+	       const struct option *extra, const char *verb_usage);
+/* Maps a negative errno from the library to an exit code. */
+int cli_exit_code(int r);
+void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int verb_scan(struct cli *cli, int argc, char **argv);
+int verb_initramfs(struct cli *cli, int argc, char **argv);
+/* Applies -v/-q and --profiles to the context once a verb parsed its options. */
+int cli_setup(struct cli *cli);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rescue: the command-line front-end of librescue. It parses the command
+ * line, dispatches to one verb from the table below, prints what the library
+ * reports, and maps errors to the exit codes of docs/exit-codes.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "macro.h"
+#include "strv.h"
+
+/* One table drives dispatch and --help. Keep verbs stable once documented. */
+static const struct verb verbs[] = {
+	{ "scan", "[--json]", "find disks, encrypted volumes and installed systems (read-only)", verb_scan },
+	{ "initramfs", "ls|cat|extract|verify IMAGE ...", "read, list and verify initramfs images", verb_initramfs },
+};
+
+static const struct option global_options[] = {
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "profiles", required_argument, NULL, OPT_PROFILES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+};
+
+static void help(void) {
+	printf("Usage: rescue [OPTIONS] [VERB] [ARGS...]\n\n"
+	       "Offline boot recovery: find installed Linux systems, check what keeps\n"
+	       "them from booting, and repair them. With no verb, runs 'scan'.\n\n"
+	       "Verbs:\n");
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		printf("  %-10s %-34s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+	printf("\nGlobal options:\n"
+	       "  --image FILE    work on a disk image instead of this machine's disks\n"
+	       "                  (repeatable; attached read-only)\n"
+	       "  --json          machine-readable output (schema: docs/scan-json.md)\n"
+	       "  --explain       explain each step and show the commands a person would type\n"
+	       "  --profiles DIR  read distribution profiles from DIR instead of the built-in ones\n"
+	       "  -v, --verbose   more messages (repeat for debug)\n"
+	       "  -q, --quiet     only errors\n"
+	       "  -h, --help      this help; 'rescue VERB --help' for a verb\n"
+	       "  --version       print the version\n\n"
+	       "Exit codes: docs/exit-codes.md; manual: rescue(8).\n");
+}
+
+void cli_usage_error(const char *verb, const char *fmt, ...) {
+	va_list ap;
+	fprintf(stderr, "rescue%s%s: ", verb ? " " : "", verb ? verb : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'rescue %s%s--help'.\n", verb ? verb : "", verb ? " " : "");
+}
+
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *extra_short,
+	       const struct option *extra, const char *verb_usage) {
+	/* Built on first use per verb: the global options plus the verb's. */
+	static struct option merged[64];
+	static char shorts[64];
+	static const struct option *merged_for = (const struct option *)-1;
+
+	if (merged_for != extra) {
+		size_t n = 0;
+		for (size_t i = 0; i < ELEMENTSOF(global_options); i++)
+			merged[n++] = global_options[i];
+		for (const struct option *o = extra; o && o->name && n + 1 < ELEMENTSOF(merged); o++)
+			merged[n++] = *o;
+		merged[n] = (struct option){ 0 };
+		snprintf(shorts, sizeof(shorts), "+vqh%s", extra_short ? extra_short : "");
+		merged_for = extra;
+	}
+
+	for (;;) {
+		int c = getopt_long(argc, argv, shorts, merged, NULL);
+		switch (c) {
+		case OPT_IMAGE:
+			if (strv_extend(&cli->images, optarg) < 0) {
+				fprintf(stderr, "rescue: out of memory\n");
+				exit(EXIT_FAILURE_);
+			}
+			break;
+		case OPT_JSON:
+			cli->json = true;
+			break;
+		case OPT_EXPLAIN:
+			cli->explain = true;
+			break;
+		case OPT_PROFILES:
+			cli->profiles = optarg;
+			break;
+		case 'v':
+			cli->verbosity++;
+			break;
+		case 'q':
+			cli->verbosity = -1;
+			break;
+		case 'h':
+			if (verb_usage) {
+				fputs(verb_usage, stdout);
+				exit(EXIT_OK);
+			}
+			help();
+			exit(EXIT_OK);
+		case OPT_VERSION:
+			printf("rescue %s\n", RESCUE_VERSION);
+			exit(EXIT_OK);
+		default:
+			return c;
+		}
+	}
+}
+
+int cli_exit_code(int r) {
+	if (r >= 0)
+		return EXIT_OK;
+	switch (-r) {
+	case RSC_ERR_NO_SYSTEM:
+		return EXIT_NO_SYSTEM;
+	case RSC_ERR_NOT_ROOT:
+	case EPERM:
+	case EACCES:
+		return EXIT_NOT_ROOT;
+	case RSC_ERR_BAD_INPUT:
+	case ENOENT:
+	case ENOTDIR:
+	case EBADMSG:
+	case EFBIG:
+	case EISDIR:
+	case ENODEV:
+	case EPROTO:
+	case ENOEXEC:
+		return EXIT_BAD_INPUT;
+	case EINVAL:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAILURE_;
+	}
+}
+
+static void log_to_stderr(void *userdata, int level, const char *message) {
+	const char *prefix = level <= RSC_LOG_ERR ? "error: " : level == RSC_LOG_WARNING ? "warning: " : "";
+	fprintf(stderr, "rescue: %s%s\n", prefix, message);
+}
+
+int main(int argc, char **argv) {
+	struct cli cli = { 0 };
+	int r = rsc_context_new(&cli.ctx);
+	if (r < 0) {
+		fprintf(stderr, "rescue: %s\n", rsc_strerror(r));
+		return EXIT_FAILURE_;
+	}
+	rsc_context_set_log(cli.ctx, log_to_stderr, NULL);
+
+	/* Global options before the verb. */
+	int c = cli_getopt(&cli, argc, argv, NULL, NULL, NULL);
+	if (c != -1) {
+		fprintf(stderr, "Try 'rescue --help'.\n");
+		return EXIT_USAGE;
+	}
+
+	const struct verb *verb = NULL;
+	char *default_argv[] = { (char *)"scan", NULL };
+	int vargc = argc - optind;
+	char **vargv = argv + optind;
+	if (vargc == 0) {
+		verb = &verbs[0];
+		vargc = 1;
+		vargv = default_argv;
+	} else {
+		for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+			if (streq(verbs[i].name, vargv[0]))
+				verb = &verbs[i];
+		if (!verb) {
+			cli_usage_error(NULL, "unknown verb '%s'", vargv[0]);
+			return EXIT_USAGE;
+		}
+	}
+
+	/* The verb parses from its own argv[1]; reset getopt for it. */
+	optind = 0;
+	r = verb->run(&cli, vargc, vargv);
+
+	strv_free(cli.images);
+	rsc_context_free(cli.ctx);
+	return r;
+}
+
+int cli_setup(struct cli *cli) {
+	int level = RSC_LOG_NOTICE + cli->verbosity;
+	if (cli->verbosity < 0)
+		level = RSC_LOG_ERR;
+	rsc_context_set_log_level(cli->ctx, level);
+	if (cli->profiles)
+		return rsc_context_set_profile_dir(cli->ctx, cli->profiles);
+	return 0;
+}

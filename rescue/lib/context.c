@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library context: logging and settings shared by every call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int rsc_context_new(rsc_context **ret) {
+	rsc_context *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->log_level = RSC_LOG_INFO;
+	*ret = ctx;
+	return 0;
+}
+
+rsc_context *rsc_context_free(rsc_context *ctx) {
+	if (!ctx)
+		return NULL;
+	free(ctx->profile_dir);
+	free(ctx);
+	return NULL;
+}
+
+void rsc_context_set_log(rsc_context *ctx, rsc_log_fn fn, void *userdata) {
+	ctx->log_fn = fn;
+	ctx->log_userdata = userdata;
+}
+
+void rsc_context_set_log_level(rsc_context *ctx, int level) {
+	ctx->log_level = level;
+}
+
+int rsc_context_get_log_level(const rsc_context *ctx) {
+	return ctx->log_level;
+}
+
+unsigned rsc_context_get_warnings(const rsc_context *ctx) {
+	return ctx->n_warnings;
+}
+
+unsigned rsc_context_get_errors(const rsc_context *ctx) {
+	return ctx->n_errors;
+}
+
+int rsc_context_set_profile_dir(rsc_context *ctx, const char *dir) {
+	char *d = NULL;
+	if (dir && !(d = strdup(dir)))
+		return -ENOMEM;
+	free(ctx->profile_dir);
+	ctx->profile_dir = d;
+	return 0;
+}
+
+const char *rsc_strerror(int error) {
+	int e = error < 0 ? -error : error;
+	switch (e) {
+	case RSC_ERR_NOT_ROOT:
+		return "Operation needs root privileges";
+	case RSC_ERR_NO_SYSTEM:
+		return "No installed Linux system found";
+	case RSC_ERR_BAD_INPUT:
+		return "Input is unreadable or corrupt";
+	case RSC_ERR_AMBIGUOUS:
+		return "Several candidates match and none was chosen";
+	default:
+		return strerror(e);
+	}
+}
+
+void rsc_logv(rsc_context *ctx, int level, int error, const char *fmt, va_list ap) {
+	if (level <= RSC_LOG_ERR)
+		ctx->n_errors++;
+	else if (level == RSC_LOG_WARNING)
+		ctx->n_warnings++;
+	if (level > ctx->log_level || !ctx->log_fn)
+		return;
+
+	/* Expand %m ourselves from the error passed in, not from errno,
+	 * which an intervening call may have changed. */
+	char fmtbuf[1024], msg[2048];
+	const char *es = rsc_strerror(error ? error : EIO);
+	size_t o = 0;
+	for (const char *p = fmt; *p && o + 1 < sizeof(fmtbuf); p++) {
+		if (p[0] == '%' && p[1] == 'm') {
+			for (const char *q = es; *q && o + 2 < sizeof(fmtbuf); q++) {
+				if (*q == '%')
+					fmtbuf[o++] = '%';
+				fmtbuf[o++] = *q;
+			}
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			fmtbuf[o++] = '%';
+			if (o + 1 < sizeof(fmtbuf))
+				fmtbuf[o++] = '%';
+			p++;
+		} else
+			fmtbuf[o++] = *p;
+	}
+	fmtbuf[o] = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	vsnprintf(msg, sizeof(msg), fmtbuf, ap);
+#pragma GCC diagnostic pop
+	ctx->log_fn(ctx->log_userdata, level, msg);
+}
+
+int rsc_log_full(rsc_context *ctx, int level, int error, const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	rsc_logv(ctx, level, error, fmt, ap);
+	va_end(ap);
+	return error > 0 ? -error : error;
+}

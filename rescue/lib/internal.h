@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private header of librescue: the context and logging helpers. */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+
+#include "macro.h"
+#include "rescue/rescue.h"
+
+struct rsc_context {
+	rsc_log_fn log_fn;
+	void *log_userdata;
+	int log_level;
+	unsigned n_warnings;
+	unsigned n_errors;
+	char *profile_dir;
+};
+
+void rsc_logv(rsc_context *ctx, int level, int error, const char *fmt, va_list ap);
+/* Logs and returns -abs(error), so callers can "return log_...". An error
+ * of 0 logs without "%m" meaning anything and returns 0. */
+_printf_(4, 5) int rsc_log_full(rsc_context *ctx, int level, int error, const char *fmt, ...);
+
+#define log_debug(ctx, ...) rsc_log_full(ctx, RSC_LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(ctx, ...) rsc_log_full(ctx, RSC_LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(ctx, ...) rsc_log_full(ctx, RSC_LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(ctx, ...) rsc_log_full(ctx, RSC_LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(ctx, ...) rsc_log_full(ctx, RSC_LOG_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(ctx, e, ...) rsc_log_full(ctx, RSC_LOG_DEBUG, e, __VA_ARGS__)
+#define log_warning_errno(ctx, e, ...) rsc_log_full(ctx, RSC_LOG_WARNING, e, __VA_ARGS__)
+#define log_error_errno(ctx, e, ...) rsc_log_full(ctx, RSC_LOG_ERR, e, __VA_ARGS__)

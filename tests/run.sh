@@ -1,0 +1,58 @@
+#!/bin/bash
+# Run test tiers and print one verdict line per test and a closing summary
+# ("N passed, N failed, N skipped"). Tiers:
+#   unit  compiled cmocka tests ($RESCUE_BUILD/tests/test-*) and tests/unit/*.sh
+#   loop  tests/loop/*.sh: real loop devices, mounts, chroots (root)
+#   vm    tests/vm/*.sh: QEMU (TCG) scenarios
+# A test exits 0 (pass), 77 (skipped: it must print why) or anything else (fail).
+# Environment for the scripts: RESCUE (the binary under test), RESCUE_BUILD,
+# RESCUE_PLAIN (a non-sanitizer binary, for images), RESCUE_SRC, RESCUE_CACHE.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+export RESCUE_SRC=$top
+export RESCUE_BUILD=$(cd "$top" && realpath -m "${RESCUE_BUILD:-build}")
+export RESCUE=$RESCUE_BUILD/rescue
+export RESCUE_PLAIN=$(cd "$top" && realpath -m "${RESCUE_PLAIN_BUILD:-${RESCUE_BUILD}}")/rescue
+export RESCUE_CACHE=${RESCUE_CACHE:-/var/cache/rescue-dev}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+logdir=$RESCUE_BUILD/test-logs
+mkdir -p "$logdir"
+
+pass=0 fail=0 skip=0 failed=()
+run_one() { # name, command...
+	local name=$1; shift
+	local log=$logdir/${name//\//_}.log start=$SECONDS rc
+	"$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	local t=$((SECONDS - start))
+	case $rc in
+	0) pass=$((pass + 1)); echo "PASS $name (${t}s)" ;;
+	77) skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$log")" ;;
+	*) fail=$((fail + 1)); failed+=("$name"); echo "FAIL $name (exit $rc, ${t}s): log $log"
+	   tail -n 30 "$log" | sed 's/^/    | /' ;;
+	esac
+}
+
+for tier in "${@:-unit}"; do
+	echo "== tier $tier"
+	case $tier in
+	unit)
+		for t in "$RESCUE_BUILD"/tests/test-*; do
+			[ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+		done
+		for t in "$top"/tests/unit/*.sh; do
+			[ -f "$t" ] && run_one "unit/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	loop|vm)
+		for t in "$top"/tests/$tier/*.sh; do
+			[ -f "$t" ] && run_one "$tier/$(basename "$t" .sh)" bash "$t"
+		done ;;
+	*) echo "run.sh: unknown tier $tier" >&2; exit 2 ;;
+	esac
+done
+
+echo
+[ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
