@@ -78,4 +78,8 @@ static inline int streq_ptr(const char *a, const char *b) {
 	return strcmp(a, b) == 0;
 }
 #define streq(a, b) (strcmp((a), (b)) == 0)
-#define startswith(s, prefix) (strncmp((s), (prefix), strlen(prefix)) == 0 ? (s) + strlen(prefix) : NULL)
+/* The rest of s after prefix, or NULL when s does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix) {
+	size_t l = strlen(prefix);
+	return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}

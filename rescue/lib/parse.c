@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Parsers for fstab, crypttab and KEY=VALUE files of a target system.
+ *
+ * fstab is parsed here rather than by libmount: the text was read through
+ * the in-root opener (so a hostile symlink cannot redirect it), and we want
+ * every rejected line named with its number and reason, then skipped.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "rescue/parse.h"
+#include "strv.h"
+
+/* Splits one line into at most max whitespace-separated fields, in place.
+ * Returns the number of fields. */
+static size_t split_fields(char *line, char **fields, size_t max) {
+	size_t n = 0;
+	char *p = line;
+	while (*p && n < max) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		fields[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (*p)
+			*p++ = 0;
+	}
+	/* Anything beyond max fields: report it as one extra field. */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p && n == max)
+		return max + 1;
+	return n;
+}
+
+/* fstab escapes blanks in fields as octal: \040 for space, \011 for tab. */
+static char *fstab_unescape(const char *s) {
+	char *r = malloc(strlen(s) + 1), *o = r;
+	if (!r)
+		return NULL;
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			char c = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			*o++ = c ? c : '?';
+			s += 4;
+		} else
+			*o++ = *s++;
+	}
+	*o = 0;
+	return r;
+}
+
+/* Calls fn for each line (without its newline), with its 1-based number.
+ * Comment and blank lines are skipped. A NUL inside the text ends it. */
+static int foreach_line(const char *text, int (*fn)(char *line, unsigned no, void *userdata), void *userdata) {
+	unsigned no = 0;
+	const char *p = text;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		no++;
+		_cleanup_free_ char *line = strndup(p, n);
+		if (!line)
+			return -ENOMEM;
+		p += n;
+		if (*p == '\n')
+			p++;
+		char *s = line;
+		while (*s == ' ' || *s == '\t' || *s == '\r')
+			s++;
+		size_t l = strlen(s);
+		while (l > 0 && (s[l - 1] == '\r' || s[l - 1] == ' ' || s[l - 1] == '\t'))
+			s[--l] = 0;
+		if (!*s || *s == '#')
+			continue;
+		int r = fn(s, no, userdata);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool printable(const char *s) {
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
+
+struct fstab_state {
+	rsc_context *ctx;
+	const char *filename;
+	struct rsc_fstab_entry *entries;
+	size_t n;
+};
+
+void rsc_fstab_free(struct rsc_fstab_entry *entries, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		free(entries[i].spec);
+		free(entries[i].target);
+		free(entries[i].fstype);
+		free(entries[i].options);
+	}
+	free(entries);
+}
+
+static int fstab_line(char *line, unsigned no, void *userdata) {
+	struct fstab_state *st = userdata;
+	char *f[6] = { 0 };
+	size_t n = split_fields(line, f, 6);
+	if (n < 3 || n > 6 || !printable(line)) {
+		log_warning(st->ctx, "%s:%u: not an fstab entry (%s), ignored", st->filename, no,
+			    n < 3 ? "fewer than 3 fields" : n > 6 ? "more than 6 fields" : "control characters");
+		return 0;
+	}
+	int passno = 0;
+	if (n == 6) {
+		char *end;
+		long v = strtol(f[5], &end, 10);
+		if (*end || v < 0 || v > 9) {
+			log_warning(st->ctx, "%s:%u: bad pass number '%s', taken as 0", st->filename, no, f[5]);
+			v = 0;
+		}
+		passno = (int)v;
+	}
+	struct rsc_fstab_entry *m = realloc(st->entries, (st->n + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	st->entries = m;
+	struct rsc_fstab_entry *e = &m[st->n];
+	*e = (struct rsc_fstab_entry){ .passno = passno, .line = no };
+	e->spec = fstab_unescape(f[0]);
+	e->target = fstab_unescape(f[1]);
+	e->fstype = strdup(f[2]);
+	e->options = strdup(n >= 4 ? f[3] : "defaults");
+	if (!e->spec || !e->target || !e->fstype || !e->options) {
+		free(e->spec), free(e->target), free(e->fstype), free(e->options);
+		return -ENOMEM;
+	}
+	st->n++;
+	return 0;
+}
+
+int rsc_fstab_parse(rsc_context *ctx, const char *text, const char *filename,
+		    struct rsc_fstab_entry **ret, size_t *ret_n) {
+	struct fstab_state st = { .ctx = ctx, .filename = filename };
+	int r = foreach_line(text, fstab_line, &st);
+	if (r < 0) {
+		rsc_fstab_free(st.entries, st.n);
+		return r;
+	}
+	*ret = st.entries;
+	*ret_n = st.n;
+	return 0;
+}
+
+struct crypttab_state {
+	rsc_context *ctx;
+	const char *filename;
+	struct rsc_crypttab_entry *entries;
+	size_t n;
+};
+
+void rsc_crypttab_free(struct rsc_crypttab_entry *entries, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		free(entries[i].name);
+		free(entries[i].device);
+		free(entries[i].keyfile);
+		free(entries[i].options);
+	}
+	free(entries);
+}
+
+static int crypttab_line(char *line, unsigned no, void *userdata) {
+	struct crypttab_state *st = userdata;
+	char *f[4] = { 0 };
+	size_t n = split_fields(line, f, 4);
+	if (n < 2 || n > 4 || !printable(line) || strchr(f[0], '/')) {
+		log_warning(st->ctx, "%s:%u: not a crypttab entry (%s), ignored", st->filename, no,
+			    n < 2 ? "fewer than 2 fields" : n > 4 ? "more than 4 fields" :
+			    !printable(line) ? "control characters" : "'/' in the volume name");
+		return 0;
+	}
+	struct rsc_crypttab_entry *m = realloc(st->entries, (st->n + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	st->entries = m;
+	struct rsc_crypttab_entry *e = &m[st->n];
+	*e = (struct rsc_crypttab_entry){ .line = no };
+	bool has_key = n >= 3 && !streq(f[2], "none") && !streq(f[2], "-");
+	e->name = strdup(f[0]);
+	e->device = strdup(f[1]);
+	e->keyfile = has_key ? strdup(f[2]) : NULL;
+	e->options = n >= 4 ? strdup(f[3]) : NULL;
+	if (!e->name || !e->device || (has_key && !e->keyfile) || (n >= 4 && !e->options)) {
+		free(e->name), free(e->device), free(e->keyfile), free(e->options);
+		return -ENOMEM;
+	}
+	st->n++;
+	return 0;
+}
+
+int rsc_crypttab_parse(rsc_context *ctx, const char *text, const char *filename,
+		       struct rsc_crypttab_entry **ret, size_t *ret_n) {
+	struct crypttab_state st = { .ctx = ctx, .filename = filename };
+	int r = foreach_line(text, crypttab_line, &st);
+	if (r < 0) {
+		rsc_crypttab_free(st.entries, st.n);
+		return r;
+	}
+	*ret = st.entries;
+	*ret_n = st.n;
+	return 0;
+}
+
+/* ---- KEY=VALUE files ---- */
+
+struct env_state {
+	rsc_context *ctx;
+	const char *filename;
+	char **env;
+};
+
+const char *rsc_env_get(char *const *env, const char *key) {
+	size_t kl = strlen(key);
+	const char *found = NULL;
+	STRV_FOREACH(e, env)
+		if (strncmp(*e, key, kl) == 0 && (*e)[kl] == '=')
+			found = *e + kl + 1;
+	return found;
+}
+
+static int buf_putc(char **buf, size_t *len, size_t *cap, char c) {
+	if (*len + 2 > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		char *n = realloc(*buf, ncap);
+		if (!n)
+			return -ENOMEM;
+		*buf = n;
+		*cap = ncap;
+	}
+	(*buf)[(*len)++] = c;
+	(*buf)[*len] = 0;
+	return 0;
+}
+
+/* Expands $NAME and ${NAME} from earlier assignments of the same file,
+ * which is how /etc/default/grub appends to its own variables. Command
+ * substitution is never run: the text stays as it is. */
+static int expand_var(struct env_state *st, const char **pp, char **buf, size_t *len, size_t *cap) {
+	const char *p = *pp + 1;
+	bool braced = *p == '{';
+	if (braced)
+		p++;
+	const char *s = p;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	if (p == s || (braced && *p != '}'))
+		return buf_putc(buf, len, cap, '$'), (*pp)++, 0;
+	_cleanup_free_ char *name = strndup(s, (size_t)(p - s));
+	if (!name)
+		return -ENOMEM;
+	const char *v = rsc_env_get(st->env, name);
+	for (; v && *v; v++)
+		if (buf_putc(buf, len, cap, *v) < 0)
+			return -ENOMEM;
+	*pp = braced ? p + 1 : p;
+	return 0;
+}
+
+static int env_line(char *line, unsigned no, void *userdata) {
+	struct env_state *st = userdata;
+	_cleanup_free_ char *val = NULL;
+	size_t len = 0, cap = 0;
+	char *p = line;
+	const char *kw = startswith(p, "export ");
+	if (kw)
+		p = (char *)kw + strspn(kw, " \t");
+	char *key = p;
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		goto bad;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	if (*p != '=')
+		goto bad;
+	*p++ = 0;
+
+	if (buf_putc(&val, &len, &cap, 0) < 0)
+		return -ENOMEM;
+	len = 0;
+	char quote = 0;
+	while (*p) {
+		char c = *p;
+		if (quote == '\'') {
+			if (c == '\'')
+				quote = 0;
+			else if (buf_putc(&val, &len, &cap, c) < 0)
+				return -ENOMEM;
+			p++;
+		} else if (c == '\\' && p[1] && (!quote || strchr("\"\\$`", p[1]))) {
+			if (buf_putc(&val, &len, &cap, p[1]) < 0)
+				return -ENOMEM;
+			p += 2;
+		} else if (c == '$' && quote != '\'') {
+			if (expand_var(st, (const char **)&p, &val, &len, &cap) < 0)
+				return -ENOMEM;
+		} else if (c == '"') {
+			quote = quote ? 0 : '"';
+			p++;
+		} else if (c == '\'' && !quote) {
+			quote = '\'';
+			p++;
+		} else if (!quote && (c == ' ' || c == '\t')) {
+			/* An unquoted blank ends the value; a comment may follow. */
+			const char *rest = p + strspn(p, " \t");
+			if (*rest && *rest != '#')
+				log_debug(st->ctx, "%s:%u: text after the value of %s ignored", st->filename, no, key);
+			break;
+		} else {
+			if (buf_putc(&val, &len, &cap, c) < 0)
+				return -ENOMEM;
+			p++;
+		}
+	}
+	if (quote) {
+		log_warning(st->ctx, "%s:%u: unterminated quote in %s, ignored", st->filename, no, key);
+		return 0;
+	}
+	_cleanup_free_ char *kv = NULL;
+	if (asprintf(&kv, "%s=%s", key, val) < 0)
+		return -ENOMEM;
+	if (strv_push(&st->env, kv) < 0)
+		return -ENOMEM;
+	kv = NULL;
+	return 0;
+bad:
+	log_warning(st->ctx, "%s:%u: not a KEY=VALUE assignment, ignored", st->filename, no);
+	return 0;
+}
+
+int rsc_envfile_parse(rsc_context *ctx, const char *text, const char *filename, char ***ret) {
+	struct env_state st = { .ctx = ctx, .filename = filename };
+	st.env = calloc(1, sizeof(char *));
+	if (!st.env)
+		return -ENOMEM;
+	int r = foreach_line(text, env_line, &st);
+	if (r < 0) {
+		strv_free(st.env);
+		return r;
+	}
+	*ret = st.env;
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "macro.h"
+
+int loop_attach(const char *file, uint64_t offset, uint64_t size, bool read_only, char **ret_node) {
+	_cleanup_close_ int ffd = open(file, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (ffd < 0)
+		return negative_errno();
+	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return negative_errno();
+
+	/* Another process may take the free device between the two calls:
+	 * then LOOP_CONFIGURE fails with EBUSY and we ask again. */
+	for (int attempt = 0; attempt < 64; attempt++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0)
+			return negative_errno();
+		char node[32];
+		snprintf(node, sizeof(node), "/dev/loop%d", n);
+		_cleanup_close_ int lfd = open(node, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (lfd < 0) {
+			if (errno == ENOENT) { /* udev has not made the node yet */
+				usleep(10000);
+				continue;
+			}
+			return negative_errno();
+		}
+		struct loop_config cfg = {
+			.fd = (uint32_t)ffd,
+			.info = {
+				.lo_offset = offset,
+				.lo_sizelimit = size,
+				.lo_flags = LO_FLAGS_AUTOCLEAR | (read_only ? LO_FLAGS_READ_ONLY : 0),
+			},
+		};
+		snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
+		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
+			if (errno == EBUSY)
+				continue;
+			return negative_errno();
+		}
+		char *copy = strdup(node);
+		if (!copy)
+			return -ENOMEM;
+		*ret_node = copy;
+		return TAKE_FD(lfd);
+	}
+	return -EBUSY;
+}
