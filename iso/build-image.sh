@@ -1,0 +1,104 @@
+#!/bin/bash
+# Build the rescue environment's kernel + initramfs pair from Debian packages:
+#   build-image.sh RESCUE-BINARY OUTDIR
+# writes OUTDIR/vmlinuz, OUTDIR/initrd.img and OUTDIR/manifest.txt.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${1:?usage: build-image.sh RESCUE-BINARY OUTDIR}
+out=${2:?usage: build-image.sh RESCUE-BINARY OUTDIR}
+[ -x "$bin" ] || { echo "build-image: $bin is not an executable" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "build-image: needs root (device nodes, chroot)" >&2; exit 1; }
+for t in cpio zstd depmod; do
+	command -v $t >/dev/null || { echo "build-image: $t missing: run tools/install-deps.sh" >&2; exit 1; }
+done
+
+tar=$("$here/tree.sh")
+mkdir -p "$out"
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/rescue-image.XXXXXX")
+[ -n "${RESCUE_IMAGE_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"
+tar -xf "$tar" -C "$root"
+
+kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
+[ -n "$kver" ] && [ -f "$root/boot/vmlinuz-$kver" ] || { echo "build-image: no kernel in the tree" >&2; exit 1; }
+cp "$root/boot/vmlinuz-$kver" "$out/vmlinuz.tmp"
+
+# Kernel modules: the listed paths and everything they depend on.
+mdir=$root/lib/modules/$kver
+sed 's/#.*//; /^[[:space:]]*$/d' "$here/modules.list" | while read -r p; do
+	if [ -d "$mdir/kernel/$p" ]; then
+		(cd "$mdir" && find "kernel/$p" -name '*.ko*')
+	elif [ -f "$mdir/kernel/$p" ]; then
+		echo "kernel/$p"
+	fi
+done | sort -u > "$work/want"
+# modules.dep lines are "path: dep dep ..."; close the set over them.
+awk -F': *' 'NR==FNR { want[$1]=1; next }
+	{ dep[$1]=$2 }
+	END {
+		n=0; for (m in want) queue[n++]=m
+		for (i=0; i<n; i++) { split(dep[queue[i]], d, " ")
+			for (j in d) if (!(d[j] in want)) { want[d[j]]=1; queue[n++]=d[j] } }
+		for (m in want) print m
+	}' "$work/want" "$mdir/modules.dep" | sort -u > "$work/keep"
+(cd "$mdir" && find kernel -name '*.ko*') | sort > "$work/all"
+comm -23 "$work/all" "$work/keep" | (cd "$mdir" && xargs -r rm -f)
+find "$mdir/kernel" -type d -empty -delete
+depmod -b "$root" "$kver"
+
+{
+	echo "kernel $kver"
+	echo "packages (some files of them are trimmed below):"
+	chroot "$root" dpkg-query -W -f '  ${Package} ${Version}\n'
+	echo "modules: $(wc -l < "$work/keep")"
+} > "$work/manifest"
+
+# Trim what a rescue environment never reads: documentation, time zones,
+# the hardware database, and the interpreters and ICU that only xfs_scrub_all
+# and package maintainer scripts use (nothing here runs dpkg).
+rm -rf "$root/boot" "$root/var/cache/apt" "$root/var/lib/apt/lists" \
+	"$root/usr/share/zoneinfo" "$root/usr/lib/x86_64-linux-gnu/gconv" \
+	"$root/usr/share/i18n" "$root/usr/lib/udev/hwdb.bin" "$root/etc/udev/hwdb.bin" \
+	"$root/usr/lib/udev/hwdb.d" "$root/usr/share/bash-completion" \
+	"$root/usr/lib/python3"* "$root/usr/bin/python3"* "$root/usr/share/perl" \
+	"$root/usr/lib/x86_64-linux-gnu/perl" "$root/usr/lib/x86_64-linux-gnu/libperl"* \
+	"$root/usr/bin/perl5"* "$root/usr/lib/x86_64-linux-gnu/libicu"* \
+	"$root/var/lib/dpkg/info" "$root/var/cache/debconf" "$root/var/log/"*
+mkdir -p "$root/var/lib/dpkg/info"
+# Every program left must still find its libraries.
+broken=$(chroot "$root" sh -c 'for f in /usr/bin/* /usr/sbin/*; do
+	[ -L "$f" ] || ! ldd "$f" 2>/dev/null | grep -q "not found" || echo "$f"; done')
+[ -z "$broken" ] || echo "build-image: warning: programs missing libraries after trimming: $broken" >&2
+
+# The rescue binary; every library it needs must come from the tree.
+install -m 0755 "$bin" "$root/usr/sbin/rescue"
+if chroot "$root" ldd /usr/sbin/rescue | grep 'not found'; then
+	echo "build-image: the tree lacks libraries rescue needs (add them to packages.list)" >&2
+	exit 1
+fi
+install -m 0755 "$here/init" "$root/init"
+cat > "$root/etc/motd" <<'MOTD'
+
+rescue environment: 'rescue' finds installed systems and repairs their boot.
+  rescue scan            what is on these disks (read-only)
+  rescue --help          everything else
+The usual tools are here too: cryptsetup, lvm, mdadm, mkfs.*, grub-install.
+
+MOTD
+echo rescue > "$root/etc/hostname"
+printf 'PS1="rescue:\\w# "\n' > "$root/root/.bashrc"
+# Without a password entry login shells complain; root has no password here.
+sed -i 's/^root:[^:]*:/root::/' "$root/etc/shadow"
+# LVM runs with udev (init starts udevd); keep its locks in /run.
+ln -sf /proc/mounts "$root/etc/mtab"
+
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) \
+	| zstd -q -T0 -15 > "$out/initrd.img.tmp"
+{
+	cat "$work/manifest"
+	echo "unpacked: $(du -sm "$root" | cut -f1) MB"
+} > "$out/manifest.txt"
+mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+mv "$out/initrd.img.tmp" "$out/initrd.img"
+echo "build-image: $out/vmlinuz $out/initrd.img ($(du -m "$out/initrd.img" | cut -f1) MB initramfs, $(du -m "$out/vmlinuz" | cut -f1) MB kernel)"
