@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private to the initramfs reader: streaming decoders of the kernel's
+ * initramfs compressions. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rescue/initramfs.h"
+
+struct decoder;
+
+/* Which compression the kernel would pick for a segment starting with
+ * these bytes: it looks at the first two only. NONE if none matches. */
+enum rsc_compression decoder_detect(const uint8_t *p, size_t n);
+
+int decoder_new(enum rsc_compression c, struct decoder **ret);
+void decoder_free(struct decoder *d);
+
+/* Feeds input (in_eof: no more input exists after these bytes) and
+ * produces the next piece of output. *ret_used is what was consumed of
+ * the input, *ret_out and *ret_out_n the output window (owned by the decoder,
+ * valid until the next call), *ret_end true once the stream is complete;
+ * then *ret_used stops exactly after its last byte. Returns 0, or
+ * -EBADMSG with decoder_error() naming the problem, -ENOMEM. A call may
+ * consume input without producing output; with no input left and not at
+ * the end, in_eof means the stream is truncated (-EBADMSG). */
+int decoder_run(struct decoder *d, const uint8_t *in, size_t in_n, bool in_eof, size_t *ret_used,
+		const uint8_t **ret_out, size_t *ret_out_n, bool *ret_end);
+const char *decoder_error(const struct decoder *d);
