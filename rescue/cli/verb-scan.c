@@ -34,12 +34,30 @@ static void human_size(uint64_t b, char *buf, size_t len) {
 	snprintf(buf, len, u == 0 ? "%.0f%s" : v < 10 ? "%.1f%s" : "%.0f%s", v, units[u]);
 }
 
+static int device_depth(const struct rsc_scan *scan, int idx) {
+	int depth = 0;
+	for (int p = scan->devices[idx].parent; p >= 0 && depth < 16; p = scan->devices[p].parent)
+		depth++;
+	return depth;
+}
+
+/* Width of the name column: the longest indented name. */
+static int name_width(const struct rsc_scan *scan) {
+	int w = 10;
+	for (size_t i = 0; i < scan->n_devices; i++) {
+		int l = 2 * device_depth(scan, (int)i) + (int)strlen(scan->devices[i].name);
+		if (l > w)
+			w = l;
+	}
+	return w;
+}
+
 static void print_device(const struct rsc_scan *scan, int idx, const char *prefix, bool last, bool top) {
 	const struct rsc_device *d = &scan->devices[idx];
-	char size[16];
+	char size[16], label[512];
 	human_size(d->size, size, sizeof(size));
-	printf("  %s%s%-22s %-9s %6s", prefix, top ? "" : last ? "`-" : "|-", d->name, rsc_device_kind_name(d->kind),
-	       size);
+	snprintf(label, sizeof(label), "%s%s%s", prefix, top ? "" : last ? "`-" : "|-", d->name);
+	printf("  %-*s  %-9s %6s", name_width(scan), label, rsc_device_kind_name(d->kind), size);
 	if (d->table)
 		printf("  %s", d->table);
 	if (d->type) {
