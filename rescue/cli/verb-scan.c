@@ -225,7 +225,7 @@ int verb_scan(struct cli *cli, int argc, char **argv) {
 				locked = locked || streq_ptr(scan->devices[i].state, "locked: needs passphrase");
 			if (locked)
 				printf("Encrypted volumes are locked: a system may be inside one.\n");
-			else if (!opts.root_dir)
+			else if (!opts.root_dir && !cli->images)
 				printf("If a disk is missing from the list above, check its cable or controller driver.\n");
 		}
 	}

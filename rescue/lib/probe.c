@@ -218,6 +218,15 @@ static int probe_device(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd
 			set_str(&dev->state, "no filesystem or volume signature recognised");
 		return 0;
 	}
+	if (streq_ptr(dev->table, "PMBR")) {
+		/* A protective MBR whose GPT libblkid refused: the GPT headers
+		 * are corrupt, or the disk is shorter than the table says. */
+		set_str(&dev->error, "protective MBR without a valid GPT (GPT corrupt, or the disk/image is truncated)");
+		log_warning(ctx, "%s: protective MBR but no valid GPT: the partition table is corrupt or the disk is "
+			    "shorter than it says (a truncated image?); 'sfdisk --verify' tells more", dev->name);
+		scan->n_problems++;
+		return 0;
+	}
 	if (dev->table && pr) {
 		r = probe_partitions(ctx, scan, idx, fd, pr, depth);
 		if (r < 0)
