@@ -5,6 +5,7 @@
  * linux/initrd lines, and for ESP stubs the UUID they search for.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,53 @@ static int split_words(const char *line, char ***ret) {
 		return -ENOMEM;
 	*ret = TAKE_PTR(words);
 	return 0;
+}
+
+/* Lines with control characters (other than tab and CR) or invalid UTF-8:
+ * grub-mkconfig and kernel-install write text, so these mean a damaged
+ * file, and what they hold must not travel on into reports. (parse.c
+ * checks its files the same way.) */
+static bool has_control_chars(const char *s) {
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned char c = *p;
+		size_t n;
+		uint32_t cp;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+				return true;
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0)
+			n = 1, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, cp = c & 0x07;
+		else
+			return true;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return true;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
+
+/* The main image of an initrd line's words: the last path, after any
+ * early microcode images, skipping variables such as RHEL's
+ * $tuned_initrd (usually empty). NULL when there is none. */
+static const char *initrd_main(char *const *words) {
+	const char *found = NULL;
+	for (; *words; words++)
+		if ((*words)[0] && (*words)[0] != '$')
+			found = *words;
+	return found;
 }
 
 static struct rsc_boot_entry *entry_new(struct rsc_boot_entry **entries, size_t *n) {
@@ -109,7 +157,7 @@ int grub_cfg_entries(rsc_context *ctx, const char *text, const char *filename,
 	/* Depth of braces, and the depth at which the current entry opened. */
 	int depth = 0, entry_depth = -1;
 	struct rsc_boot_entry *cur = NULL;
-	unsigned lineno = 0;
+	unsigned lineno = 0, binary_lines = 0, first_binary = 0;
 	const char *p = text;
 	while (*p) {
 		size_t len = strcspn(p, "\n");
@@ -118,6 +166,11 @@ int grub_cfg_entries(rsc_context *ctx, const char *text, const char *filename,
 		lineno++;
 		if (!line)
 			return -ENOMEM;
+		if (has_control_chars(line)) {
+			if (binary_lines++ == 0)
+				first_binary = lineno;
+			continue;
+		}
 		_cleanup_strv_free_ char **w = NULL;
 		if (split_words(line, &w) < 0)
 			return -ENOMEM;
@@ -141,10 +194,10 @@ int grub_cfg_entries(rsc_context *ctx, const char *text, const char *filename,
 		} else if (cur && (streq(w[0], "initrd") || streq(w[0], "initrdefi") || streq(w[0], "initrd16"))) {
 			/* The first image after any early microcode ones is what
 			 * matters to us; keep the last named. */
-			size_t k = strv_length(w);
-			if (k > 1) {
+			const char *img = initrd_main(w + 1);
+			if (img) {
 				free(cur->initrd);
-				if (!(cur->initrd = strdup(w[k - 1])))
+				if (!(cur->initrd = strdup(img)))
 					return -ENOMEM;
 			}
 		}
@@ -167,6 +220,12 @@ int grub_cfg_entries(rsc_context *ctx, const char *text, const char *filename,
 			depth = 0;
 		}
 	}
+	if (binary_lines)
+		log_warning(ctx, "%s: %u line(s) with control characters or invalid UTF-8 skipped (first: line %u): "
+			    "the file is damaged; menu entries may be missing", filename, binary_lines, first_binary);
+	if (depth > 0)
+		log_warning(ctx, "%s: ends inside a %s block: the file looks truncated", filename,
+			    cur ? "menuentry" : "{ }");
 	return 0;
 }
 
@@ -175,7 +234,7 @@ int bls_entry_parse(rsc_context *ctx, const char *text, const char *filename,
 	struct rsc_boot_entry *e = entry_new(entries, n);
 	if (!e || !(e->source = strdup(filename)))
 		return -ENOMEM;
-	unsigned lineno = 0;
+	unsigned lineno = 0, binary_lines = 0;
 	const char *p = text;
 	while (*p) {
 		size_t len = strcspn(p, "\n");
@@ -184,6 +243,10 @@ int bls_entry_parse(rsc_context *ctx, const char *text, const char *filename,
 		lineno++;
 		if (!line)
 			return -ENOMEM;
+		if (has_control_chars(line)) {
+			binary_lines++;
+			continue;
+		}
 		char *s = line + strspn(line, " \t");
 		if (!*s || *s == '#')
 			continue;
@@ -199,11 +262,31 @@ int bls_entry_parse(rsc_context *ctx, const char *text, const char *filename,
 			       streq(s, "options") ? &e->options : streq(s, "initrd") ? &e->initrd : NULL;
 		if (!field)
 			continue;
-		/* Several initrd lines: the last is the main image. */
+		if (field == &e->initrd) {
+			/* Several initrd lines, or several images on one (with
+			 * variables like $tuned_initrd): the last path is the
+			 * main image. */
+			_cleanup_strv_free_ char **w = NULL;
+			if (split_words(v, &w) < 0)
+				return -ENOMEM;
+			const char *img = initrd_main(w);
+			if (!img)
+				continue;
+			v = (char *)img;
+			free(*field);
+			if (!(*field = strdup(v)))
+				return -ENOMEM;
+			continue;
+		}
 		free(*field);
 		if (!(*field = strdup(v)))
 			return -ENOMEM;
 	}
+	if (binary_lines)
+		log_warning(ctx, "BLS entry %s: %u line(s) with control characters or invalid UTF-8 skipped: the file is damaged",
+			    filename, binary_lines);
+	if (*text && text[strlen(text) - 1] != '\n')
+		log_warning(ctx, "BLS entry %s does not end with a newline: it may be truncated", filename);
 	if (!e->kernel)
 		log_warning(ctx, "BLS entry %s has no 'linux' line", filename);
 	return 0;

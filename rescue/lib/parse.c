@@ -7,6 +7,8 @@
  * every rejected line named with its number and reason, then skipped.
  */
 #include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,11 +87,64 @@ static int foreach_line(const char *text, int (*fn)(char *line, unsigned no, voi
 	return 0;
 }
 
-static bool printable(const char *s) {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+/* Text as these files hold it: valid UTF-8 without control characters
+ * other than tab. Anything else is damage, and must not travel on into
+ * messages and JSON reports. */
+static bool text_ok(const char *s) {
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned char c = *p;
+		size_t n;
+		uint32_t cp;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return false;
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0)
+			n = 1, cp = c & 0x1f;
+		else if ((c & 0xf0) == 0xe0)
+			n = 2, cp = c & 0x0f;
+		else if ((c & 0xf8) == 0xf0)
+			n = 3, cp = c & 0x07;
+		else
 			return false;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* Overlong forms, surrogates and values beyond Unicode. */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		p += n + 1;
+	}
 	return true;
+}
+
+/* A file of garbage would otherwise bury everything else under one
+ * warning per line: the first few are shown, the rest counted. */
+#define BAD_LINES_SHOWN 10
+
+_printf_(5, 6) static void bad_line(rsc_context *ctx, const char *filename, unsigned no, unsigned *bad,
+				    const char *fmt, ...) {
+	(*bad)++;
+	int level = *bad <= BAD_LINES_SHOWN ? RSC_LOG_WARNING : RSC_LOG_DEBUG;
+	if (level > rsc_context_get_log_level(ctx))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *msg = NULL;
+	int r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	rsc_log_full(ctx, level, 0, "%s:%u: %s", filename, no, r < 0 ? "unparseable line" : msg);
+}
+
+static void bad_lines_summary(rsc_context *ctx, const char *filename, unsigned bad, const char *what) {
+	if (bad > BAD_LINES_SHOWN)
+		log_warning(ctx, "%s: %u unparseable lines in all (%u more not shown): is this really %s?", filename,
+			    bad, bad - BAD_LINES_SHOWN, what);
 }
 
 struct fstab_state {
@@ -97,6 +152,7 @@ struct fstab_state {
 	const char *filename;
 	struct rsc_fstab_entry *entries;
 	size_t n;
+	unsigned bad;
 };
 
 void rsc_fstab_free(struct rsc_fstab_entry *entries, size_t n) {
@@ -112,10 +168,16 @@ void rsc_fstab_free(struct rsc_fstab_entry *entries, size_t n) {
 static int fstab_line(char *line, unsigned no, void *userdata) {
 	struct fstab_state *st = userdata;
 	char *f[6] = { 0 };
+	/* Checked before splitting, which cuts the line into fields. */
+	if (!text_ok(line)) {
+		bad_line(st->ctx, st->filename, no, &st->bad,
+			 "not an fstab entry (control characters or invalid UTF-8), ignored");
+		return 0;
+	}
 	size_t n = split_fields(line, f, 6);
-	if (n < 3 || n > 6 || !printable(line)) {
-		log_warning(st->ctx, "%s:%u: not an fstab entry (%s), ignored", st->filename, no,
-			    n < 3 ? "fewer than 3 fields" : n > 6 ? "more than 6 fields" : "control characters");
+	if (n < 3 || n > 6) {
+		bad_line(st->ctx, st->filename, no, &st->bad, "not an fstab entry (%s), ignored",
+			 n < 3 ? "fewer than 3 fields" : "more than 6 fields");
 		return 0;
 	}
 	int passno = 0;
@@ -123,7 +185,7 @@ static int fstab_line(char *line, unsigned no, void *userdata) {
 		char *end;
 		long v = strtol(f[5], &end, 10);
 		if (*end || v < 0 || v > 9) {
-			log_warning(st->ctx, "%s:%u: bad pass number '%s', taken as 0", st->filename, no, f[5]);
+			bad_line(st->ctx, st->filename, no, &st->bad, "bad pass number '%s', taken as 0", f[5]);
 			v = 0;
 		}
 		passno = (int)v;
@@ -150,6 +212,7 @@ int rsc_fstab_parse(rsc_context *ctx, const char *text, const char *filename,
 		    struct rsc_fstab_entry **ret, size_t *ret_n) {
 	struct fstab_state st = { .ctx = ctx, .filename = filename };
 	int r = foreach_line(text, fstab_line, &st);
+	bad_lines_summary(ctx, filename, st.bad, "an fstab");
 	if (r < 0) {
 		rsc_fstab_free(st.entries, st.n);
 		return r;
@@ -164,6 +227,7 @@ struct crypttab_state {
 	const char *filename;
 	struct rsc_crypttab_entry *entries;
 	size_t n;
+	unsigned bad;
 };
 
 void rsc_crypttab_free(struct rsc_crypttab_entry *entries, size_t n) {
@@ -179,11 +243,15 @@ void rsc_crypttab_free(struct rsc_crypttab_entry *entries, size_t n) {
 static int crypttab_line(char *line, unsigned no, void *userdata) {
 	struct crypttab_state *st = userdata;
 	char *f[4] = { 0 };
+	if (!text_ok(line)) {
+		bad_line(st->ctx, st->filename, no, &st->bad,
+			 "not a crypttab entry (control characters or invalid UTF-8), ignored");
+		return 0;
+	}
 	size_t n = split_fields(line, f, 4);
-	if (n < 2 || n > 4 || !printable(line) || strchr(f[0], '/')) {
-		log_warning(st->ctx, "%s:%u: not a crypttab entry (%s), ignored", st->filename, no,
-			    n < 2 ? "fewer than 2 fields" : n > 4 ? "more than 4 fields" :
-			    !printable(line) ? "control characters" : "'/' in the volume name");
+	if (n < 2 || n > 4 || strchr(f[0], '/')) {
+		bad_line(st->ctx, st->filename, no, &st->bad, "not a crypttab entry (%s), ignored",
+			 n < 2 ? "fewer than 2 fields" : n > 4 ? "more than 4 fields" : "'/' in the volume name");
 		return 0;
 	}
 	struct rsc_crypttab_entry *m = realloc(st->entries, (st->n + 1) * sizeof(*m));
@@ -209,6 +277,7 @@ int rsc_crypttab_parse(rsc_context *ctx, const char *text, const char *filename,
 		       struct rsc_crypttab_entry **ret, size_t *ret_n) {
 	struct crypttab_state st = { .ctx = ctx, .filename = filename };
 	int r = foreach_line(text, crypttab_line, &st);
+	bad_lines_summary(ctx, filename, st.bad, "a crypttab");
 	if (r < 0) {
 		rsc_crypttab_free(st.entries, st.n);
 		return r;
@@ -224,6 +293,7 @@ struct env_state {
 	rsc_context *ctx;
 	const char *filename;
 	char **env;
+	unsigned bad;
 };
 
 const char *rsc_env_get(char *const *env, const char *key) {
@@ -275,9 +345,15 @@ static int expand_var(struct env_state *st, const char **pp, char **buf, size_t 
 
 static int env_line(char *line, unsigned no, void *userdata) {
 	struct env_state *st = userdata;
-	_cleanup_free_ char *val = NULL;
+	/* Both declared before the first "goto bad": jumping past a cleanup
+	 * variable's initialisation would free an indeterminate pointer. */
+	_cleanup_free_ char *val = NULL, *kv = NULL;
 	size_t len = 0, cap = 0;
 	char *p = line;
+	if (!text_ok(line)) {
+		bad_line(st->ctx, st->filename, no, &st->bad, "control characters or invalid UTF-8, ignored");
+		return 0;
+	}
 	const char *kw = startswith(p, "export ");
 	if (kw)
 		p = (char *)kw + strspn(kw, " \t");
@@ -328,10 +404,9 @@ static int env_line(char *line, unsigned no, void *userdata) {
 		}
 	}
 	if (quote) {
-		log_warning(st->ctx, "%s:%u: unterminated quote in %s, ignored", st->filename, no, key);
+		bad_line(st->ctx, st->filename, no, &st->bad, "unterminated quote in %s, ignored", key);
 		return 0;
 	}
-	_cleanup_free_ char *kv = NULL;
 	if (asprintf(&kv, "%s=%s", key, val) < 0)
 		return -ENOMEM;
 	if (strv_push(&st->env, kv) < 0)
@@ -339,7 +414,7 @@ static int env_line(char *line, unsigned no, void *userdata) {
 	kv = NULL;
 	return 0;
 bad:
-	log_warning(st->ctx, "%s:%u: not a KEY=VALUE assignment, ignored", st->filename, no);
+	bad_line(st->ctx, st->filename, no, &st->bad, "not a KEY=VALUE assignment, ignored");
 	return 0;
 }
 
@@ -349,6 +424,7 @@ int rsc_envfile_parse(rsc_context *ctx, const char *text, const char *filename, 
 	if (!st.env)
 		return -ENOMEM;
 	int r = foreach_line(text, env_line, &st);
+	bad_lines_summary(ctx, filename, st.bad, "a KEY=VALUE file");
 	if (r < 0) {
 		strv_free(st.env);
 		return r;

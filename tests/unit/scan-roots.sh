@@ -103,7 +103,8 @@ expect rhel '.id == "rhel-9.3" and .os_release.ID_LIKE == "fedora" and .profile 
 expect rhel '[.kernels[] | [.version, .initramfs, .modules]] == [["5.14.0-362.8.1.el9_3.x86_64","/boot/initramfs-5.14.0-362.8.1.el9_3.x86_64.img",true],["5.14.0-284.30.1.el9_2.x86_64","/boot/initramfs-5.14.0-284.30.1.el9_2.x86_64.img",true]]' \
 	'the kdump image is not taken for a kernel'
 expect rhel '.bootloader.type == "grub-bios" and .bootloader.grub_cfg == "/boot/grub2/grub.cfg" and .bootloader.bls and .bootloader.esp_grub_cfg == null'
-expect rhel '[.bootloader.entries[] | select(.source | endswith(".conf"))] | length == 2 and all(.initrd | endswith(".img $tuned_initrd"))'
+expect rhel '[.bootloader.entries[] | select(.source | endswith(".conf")) | .initrd] | sort == ["/initramfs-5.14.0-284.30.1.el9_2.x86_64.img","/initramfs-5.14.0-362.8.1.el9_3.x86_64.img"]' \
+	'the $tuned_initrd variable on the initrd line is not taken for the image'
 expect rhel '.selinux.mode == "enforcing" and .selinux.policy_present'
 expect rhel '[.fstab[].spec] == ["/dev/mapper/rhel-root","UUID=0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0","/dev/mapper/rhel-home","/dev/mapper/rhel-swap"] and .crypttab == []'
 
