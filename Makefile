@@ -25,7 +25,7 @@ PKGS := blkid mount libcryptsetup devmapper libkmod json-c libselinux \
 	zlib liblzma libzstd liblz4 lzo2 ncursesw
 PKG_OK := $(shell pkg-config --exists $(PKGS) && echo yes)
 ifneq ($(PKG_OK),yes)
-  ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+  ifeq ($(filter deps clean check demo check-loop check-vm,$(MAKECMDGOALS)),)
     $(error missing development packages ($(shell for p in $(PKGS); do pkg-config --exists $$p || printf '%s ' $$p; done)): run 'make deps' as root)
   endif
 endif
@@ -86,10 +86,14 @@ check-unit:
 	$(MAKE) BUILD=build/asan SANITIZE=1 build/asan/rescue $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 	RESCUE_BUILD=build/asan tests/run.sh unit
 
-check-loop: all
+# These re-invoke make for the build, so "make deps check" works on a fresh
+# machine: the package probes above ran before deps installed anything.
+check-loop:
+	$(MAKE) all
 	RESCUE_BUILD=$(BUILD) tests/run.sh loop
 
-check-vm: all
+check-vm:
+	$(MAKE) all
 	RESCUE_BUILD=$(BUILD) tests/run.sh vm
 
 check:
@@ -97,7 +101,8 @@ check:
 	$(MAKE) BUILD=build/asan SANITIZE=1 build/asan/rescue $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 	RESCUE_BUILD=build/asan RESCUE_PLAIN_BUILD=$(BUILD) tests/run.sh unit loop vm
 
-demo: all
+demo:
+	$(MAKE) all
 	RESCUE_BUILD=$(BUILD) tests/demo.sh
 
 bench: all
