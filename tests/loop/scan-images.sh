@@ -157,6 +157,23 @@ ls -d /tmp/rescue-scan.* 2>/dev/null | sort > $w/scandirs.after || true
 echo "ok: no loop devices, mounts or directories left"
 
 J=$w/scan.json
+# The listing matches the reference tool: blkid -p on each partition,
+# attached on its own, reports the same TYPE and UUID as the scan.
+n=0
+for i in gpt btrfs crypt lvm; do
+	np=$(sfdisk -J $w/$i.img | jq '.partitiontable.partitions | length')
+	for ((p = 1; p <= np; p++)); do
+		loop_part $w/$i.img $p; dev=$REPLY
+		for tag in TYPE UUID; do
+			want=$(blkid -p -o value -s $tag $dev || true)
+			got=$(jq -r ".devices[] | select(.name==\"$i.img:p$p\") | .${tag,,} // empty" $J)
+			[ "$want" = "$got" ] || fail "$i.img:p$p $tag: blkid says '$want', scan says '$got'"
+			n=$((n + 1))
+		done
+	done
+	test_release
+done
+echo "ok: $n TYPE/UUID values equal blkid's"
 sys() { echo ".systems[] | select(.os_release.ID == \"$1\")"; }
 # GPT + ESP stub
 assert_jq $J "$(sys debian) | .root_device" "gpt.img:p2"
