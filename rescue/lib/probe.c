@@ -21,6 +21,35 @@
 #include "scan-internal.h"
 #include "strv.h"
 
+/* Partition types worth naming: what a person recognises in a listing. */
+static const struct {
+	const char *type;   /* GPT type GUID (lower case) or MBR id as libblkid gives it */
+	const char *name;
+	bool no_content;    /* normally holds no filesystem signature */
+} partition_types[] = {
+	{ "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "EFI system partition", false },
+	{ "21686148-6449-6e6f-744e-656564454649", "BIOS boot partition (GRUB core image)", true },
+	{ "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", "Linux swap", false },
+	{ "e6d6d379-f507-44c2-a23c-238f2a3df928", "Linux LVM", false },
+	{ "a19d880f-05fc-4d3b-a006-743f0f84911e", "Linux RAID", false },
+	{ "ca7d7ccb-63ed-4c53-861c-1742536059cc", "Linux LUKS", false },
+	{ "bc13c2ff-59e6-4262-a352-b275fd6f7172", "Linux extended boot (/boot)", false },
+	{ "4f68bce3-e8cd-4db1-96e7-fbcaf984b709", "Linux root (x86-64)", false },
+	{ "0fc63daf-8483-4772-8e79-3d69d8477de4", "Linux filesystem", false },
+	{ "0xef", "EFI system partition", false },
+	{ "0x82", "Linux swap", false },
+	{ "0x83", "Linux", false },
+	{ "0x8e", "Linux LVM", false },
+	{ "0xfd", "Linux RAID autodetect", false },
+};
+
+static int partition_type_index(const char *type) {
+	for (size_t i = 0; type && i < ELEMENTSOF(partition_types); i++)
+		if (strcasecmp(type, partition_types[i].type) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* Probes the content of dev (superblocks, and the partition table when
  * want_table) and stores TYPE, USAGE, UUID, LABEL, VERSION. Returns 0 when
  * something was recognised, 1 when nothing was, negative errno else. */
@@ -214,7 +243,10 @@ static int probe_device(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd
 	}
 	dev = &scan->devices[idx];
 	if (r == 1) {
-		if (!dev->error && dev->kind != RSC_DEVICE_DISK && dev->kind != RSC_DEVICE_IMAGE)
+		int t = partition_type_index(dev->part_type);
+		if (t >= 0 && partition_types[t].no_content)
+			set_str(&dev->state, partition_types[t].name);
+		else if (!dev->error && dev->kind != RSC_DEVICE_DISK && dev->kind != RSC_DEVICE_IMAGE)
 			set_str(&dev->state, "no filesystem or volume signature recognised");
 		return 0;
 	}
@@ -311,6 +343,9 @@ static int probe_partitions(rsc_context *ctx, struct rsc_scan *scan, int idx, in
 			v = buf;
 		}
 		if (set_str(&p->part_type, v) < 0)
+			return -ENOMEM;
+		int t = partition_type_index(v);
+		if (t >= 0 && set_str(&p->part_type_name, partition_types[t].name) < 0)
 			return -ENOMEM;
 
 		if (start + size > disk->size || start < 512) {

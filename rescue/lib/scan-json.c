@@ -57,6 +57,7 @@ static json_object *device_json(struct jb *b, const struct rsc_scan *scan, const
 		add(b, o, "partno", json_object_new_int(d->partno));
 		add(b, o, "partuuid", jstr(d->part_uuid));
 		add(b, o, "parttype", jstr(d->part_type));
+		add(b, o, "parttype_name", jstr(d->part_type_name));
 		add(b, o, "partlabel", jstr(d->part_name));
 	}
 	if (d->offset || !d->node)

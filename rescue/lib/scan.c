@@ -50,6 +50,7 @@ static void device_done(struct rsc_device *d) {
 	free(d->part_uuid);
 	free(d->part_type);
 	free(d->part_name);
+	free(d->part_type_name);
 	free(d->table);
 	free(d->type);
 	free(d->usage);

@@ -35,6 +35,7 @@ struct rsc_device {
 
 	int partno;             /* partitions: 1-based */
 	char *part_uuid, *part_type, *part_name;
+	char *part_type_name;   /* "EFI system partition", "BIOS boot partition ...", or NULL */
 	char *table;            /* partition table found on this device: "gpt", "dos" */
 
 	char *type;             /* content per libblkid: ext4, xfs, btrfs, vfat, swap, crypto_LUKS, LVM2_member ... */
