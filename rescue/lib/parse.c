@@ -343,6 +343,28 @@ static int expand_var(struct env_state *st, const char **pp, char **buf, size_t 
 	return 0;
 }
 
+/* The end (one past the closing ` or ')') of the command substitution
+ * starting at p, or NULL when the line ends first. */
+static const char *substitution_end(const char *p) {
+	if (*p == '`') {
+		for (p++; *p; p++)
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '`')
+				return p + 1;
+		return NULL;
+	}
+	unsigned depth = 0;
+	for (p++; *p; p++)
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	return NULL;
+}
+
 static int env_line(char *line, unsigned no, void *userdata) {
 	struct env_state *st = userdata;
 	/* Both declared before the first "goto bad": jumping past a cleanup
@@ -382,6 +404,19 @@ static int env_line(char *line, unsigned no, void *userdata) {
 			if (buf_putc(&val, &len, &cap, p[1]) < 0)
 				return -ENOMEM;
 			p += 2;
+		} else if ((c == '`' || (c == '$' && p[1] == '(')) && quote != '\'') {
+			/* Command substitution is never run: its text is kept as
+			 * written, blanks included (GRUB_DISTRIBUTOR=`lsb_release
+			 * -i -s ...` in Debian's /etc/default/grub). */
+			const char *end = substitution_end(p);
+			if (!end) {
+				bad_line(st->ctx, st->filename, no, &st->bad,
+					 "unterminated command substitution in %s, ignored", key);
+				return 0;
+			}
+			for (; p < end; p++)
+				if (buf_putc(&val, &len, &cap, *p) < 0)
+					return -ENOMEM;
 		} else if (c == '$' && quote != '\'') {
 			if (expand_var(st, (const char **)&p, &val, &len, &cap) < 0)
 				return -ENOMEM;

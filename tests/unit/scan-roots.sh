@@ -116,6 +116,8 @@ expect ubuntu '[.kernels[] | [.version, .image, .initramfs, .modules]] == [["6.2
 expect ubuntu '.bootloader.type == "grub-bios+efi" and .bootloader.esp_grub_cfg_kind == "stub" and .bootloader.esp_stub_uuid == "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d"'
 expect ubuntu '[.bootloader.entries[].title] == ["Ubuntu","Ubuntu, with Linux 6.2.0-37-generic","Ubuntu, with Linux 6.2.0-36-generic","Memory test (memtest86+x64.efi)"]'
 expect ubuntu '.bootloader.default_grub.GRUB_CMDLINE_LINUX_DEFAULT == "quiet splash" and .bootloader.default_grub.GRUB_CMDLINE_LINUX == ""'
+expect ubuntu '.bootloader.default_grub.GRUB_DISTRIBUTOR == "`lsb_release -i -s 2> /dev/null || echo Debian`"' \
+	'a backquoted command is kept whole, as text'
 expect ubuntu '.crypttab[0].name == "nvme0n1p3_crypt" and .crypttab[0].options == "luks,discard"'
 
 # ---- Arch: kernels named by package, versions from the modules' pkgbase
