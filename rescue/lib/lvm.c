@@ -148,9 +148,12 @@ static void walk_section(struct tok *t, struct walk *w, int depth, const char *n
 	}
 	for (;;) {
 		next(t);
-		if (t->kind == '}' || t->kind == 0)
+		if (t->kind == '}')
 			return;
-		if (t->kind != 'n') {
+		/* The text ended inside a section: truncated metadata, whose
+		 * last segment may have lost the very numbers its offset is
+		 * computed from. */
+		if (t->kind == 0 || t->kind != 'n') {
 			w->error = -EBADMSG;
 			return;
 		}
@@ -194,7 +197,11 @@ static void walk_section(struct tok *t, struct walk *w, int depth, const char *n
 			unsigned idx = 0;
 			for (;;) {
 				next(t);
-				if (t->kind == ']' || t->kind == 0)
+				if (t->kind == 0) {
+					w->error = -EBADMSG;
+					return;
+				}
+				if (t->kind == ']')
 					break;
 				if (t->kind == ',')
 					continue;
@@ -290,10 +297,17 @@ int lvm_parse_metadata(const char *text, size_t len, const char *pv_uuid, struct
 		struct lvm_lv *lv = &m[info.n_lvs++];
 		*lv = (struct lvm_lv){ .name = p->name };
 		if (p->segments == 1 && p->striped_one && w.this_pv[0] && streq(p->pv_ref, w.this_pv) &&
-		    info.extent_size && p->extent_count < UINT64_MAX / info.extent_size) {
-			lv->linear_here = true;
-			lv->offset = w.pe_start * SECTOR + p->pv_extent * info.extent_size;
-			lv->size = p->extent_count * info.extent_size;
+		    info.extent_size && p->extent_count < UINT64_MAX / info.extent_size &&
+		    w.pe_start < UINT64_MAX / SECTOR && p->pv_extent < UINT64_MAX / info.extent_size) {
+			/* Numbers come from the disk: an offset or end that
+			 * wraps around would point at some other data. */
+			uint64_t start = w.pe_start * SECTOR, skip = p->pv_extent * info.extent_size,
+				 size = p->extent_count * info.extent_size;
+			if (skip <= UINT64_MAX - start && size <= UINT64_MAX - start - skip) {
+				lv->linear_here = true;
+				lv->offset = start + skip;
+				lv->size = size;
+			}
 		}
 	}
 	free(w.lvs);
