@@ -86,6 +86,10 @@ int profile_parse(rsc_context *ctx, const char *name, const char *text, struct p
 	return 0;
 }
 
+static int cmp_names(const void *a, const void *b) {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int profile_load_all(rsc_context *ctx, struct profile ***ret, size_t *ret_n) {
 	struct profile **list = NULL;
 	size_t n = 0;
@@ -117,7 +121,10 @@ int profile_load_all(rsc_context *ctx, struct profile ***ret, size_t *ret_n) {
 				r = -ENOMEM;
 		}
 		closedir(d);
-		qsort(names, strv_length(names), sizeof(char *), (int (*)(const void *, const void *))strcmp);
+		/* In name order, so that when two profiles claim the same ID
+		 * the outcome does not depend on the directory's order. */
+		if (names)
+			qsort(names, strv_length(names), sizeof(char *), cmp_names);
 		_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		STRV_FOREACH(nm, names) {
 			if (r < 0)
