@@ -1,0 +1,193 @@
+# Host side of the VM tier (sourced by bash): the rescue image, cached base
+# images, jobs run inside the rescue environment, and target boots.
+#
+# Environment (tests/run.sh sets it): RESCUE_SRC, RESCUE_PLAIN (the plain
+# rescue binary put into the image), RESCUE_CACHE (cache outside the tree).
+set -u
+VM_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VM_TOP=$(cd "$VM_LIB/.." && pwd)
+RESCUE_SRC=${RESCUE_SRC:-$(cd "$VM_TOP/../.." && pwd)}
+RESCUE_PLAIN=${RESCUE_PLAIN:-$RESCUE_SRC/build/rescue}
+RESCUE_CACHE=${RESCUE_CACHE:-/var/cache/rescue-dev}
+VM_CACHE=$RESCUE_CACHE/vm
+VM_KEEP=${VM_KEEP:-$(dirname "$RESCUE_PLAIN")/test-logs/vm}
+# The LUKS passphrase of every test image (typed on the serial console at
+# boot, written into job parameters for the rescue environment).
+VM_PASS=rescue-test-passphrase
+VM_MARKER=RESCUE-TEST-TARGET-REACHED-MULTI-USER
+. "$VM_LIB/qemu.sh"
+
+log() { echo "[$(date +%H:%M:%S) +$((SECONDS))s] $*"; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+
+vm_setup() {
+	vm_need_qemu
+	[ "$(id -u)" -eq 0 ] || { echo "the VM tier needs root (mmdebstrap, chroot, device nodes)"; exit 77; }
+	mkdir -p "$VM_CACHE"
+	VM_DIR=$(mktemp -d "${TMPDIR:-/var/tmp}/rescue-vm.XXXXXX")
+	trap vm_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+vm_cleanup() {
+	[ -n "${VM_DEBUG:-}" ] && return 0
+	vm_stop 2>/dev/null
+	rm -rf "$VM_DIR"
+}
+
+# rescue_image: build (or reuse) the rescue image for $RESCUE_PLAIN; sets
+# RESCUE_KERNEL and RESCUE_INITRD.
+rescue_image() {
+	[ -x "$RESCUE_PLAIN" ] || die "no rescue binary at $RESCUE_PLAIN (run make)"
+	local b
+	b=$(dirname "$RESCUE_PLAIN")
+	make -s -C "$RESCUE_SRC/iso" rescue-image BUILD="$b" >&2 || die "make rescue-image failed"
+	RESCUE_KERNEL=$b/rescue-image/vmlinuz
+	RESCUE_INITRD=$b/rescue-image/initrd.img
+}
+
+# hash_of FILE...: short content hash.
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# make_job DIR SCRIPT [PARAM=VALUE...]: a job tar (run.sh runs SCRIPT with
+# guest.sh and params beside it); prints its path.
+make_job() {
+	local dir=$1 script=$2; shift 2
+	rm -rf "$dir" && mkdir -p "$dir/job"
+	cp "$VM_LIB/guest.sh" "$dir/job/"
+	cp "$script" "$dir/job/main.sh"
+	printf 'exec bash ./main.sh\n' > "$dir/job/run.sh"
+	{
+		printf 'PASS=%q\nMARKER=%q\n' "$VM_PASS" "$VM_MARKER"
+		local kv
+		for kv in "$@"; do printf '%s=%q\n' "${kv%%=*}" "${kv#*=}"; done
+	} > "$dir/job/params"
+	tar -cf "$dir/job.tar" -C "$dir/job" .
+	echo "$dir/job.tar"
+}
+
+# run_job NAME TIMEOUT JOBTAR QEMU-DRIVE-ARGS...: boot the rescue image,
+# run the job, wait for its exit line; returns the job's exit code (or 124
+# on timeout, 125 when the VM died). The serial log is $VM_DIR/NAME.serial.log.
+run_job() {
+	local name=$1 timeout=$2 job=$3; shift 3
+	vm_start "$name" 1536 -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
+		-append "console=ttyS0,115200 rescue.job=job" \
+		$(vdisk "$job" raw job ro) "$@"
+	local r rc
+	r=$(vm_wait "$timeout" 'RESCUE-JOB-EXIT=[0-9]+') ; rc=$?
+	if [ $rc -ne 0 ]; then
+		vm_stop
+		[ $rc -eq 1 ] && return 124
+		return 125
+	fi
+	rc=$(grep -a -o -E 'RESCUE-JOB-EXIT=[0-9]+' "$VM_LOG" | head -n 1 | cut -d= -f2)
+	vm_wait_exit 30 || true
+	vm_stop
+	return "$rc"
+}
+
+# base_image NAME: path of the cached base image NAME (qcow2), built when
+# missing. Key: the Debian tree tarball (itself keyed by its recipe), the
+# builder script and the guest helpers.
+base_image() {
+	local name=$1 recipe tree key img
+	case $name in
+	b1) recipe=dracut ;;
+	*) die "unknown base image $name" ;;
+	esac
+	tree=$(bash "$RESCUE_SRC/tests/lib/debian-tree.sh" "$recipe") || die "debian-tree $recipe failed"
+	key=$(echo "$(basename "$tree") $VM_PASS $VM_MARKER" | cat - "$VM_TOP/bases/$name.sh" "$VM_LIB/guest.sh" | sha256sum | cut -c1-16)
+	img=$VM_CACHE/base/$name-$key.qcow2
+	if [ ! -s "$img" ]; then
+		mkdir -p "$VM_CACHE/base"
+		exec {lockfd}>"$img.lock"
+		flock "$lockfd"
+		if [ ! -s "$img" ]; then
+			log "building base image $name ($key) in a builder VM" >&2
+			local t0=$SECONDS job
+			qemu-img create -q -f qcow2 "$img.tmp" 4G
+			job=$(make_job "$VM_DIR/build-$name" "$VM_TOP/bases/$name.sh" BASE="$name")
+			run_job "build-$name" 900 "$job" \
+				$(vdisk "$img.tmp" qcow2 target) $(vdisk "$tree" raw tree ro) \
+				|| { SCENARIO=base vm_keep_log "building base $name failed" >&2; rm -f "$img.tmp"; die "base image $name: builder job failed"; }
+			grep -a -q BASE-BUILT "$VM_LOG" || { vm_keep_log "base $name" >&2; die "base $name: no BASE-BUILT"; }
+			tr -d '\r' < "$VM_LOG" | grep -a -E '^BASE-META [A-Z]+=' | cut -d' ' -f2 | sort -u > "$img.meta"
+			mv "$img.tmp" "$img"
+			log "base image $name built in $((SECONDS - t0))s" >&2
+		fi
+		exec {lockfd}>&-
+	fi
+	echo "$img"
+}
+
+# vdisk FILE FORMAT SERIAL [ro]: QEMU arguments for a virtio disk with a
+# serial (the guest finds disks by serial, not by order). Paths must not
+# contain spaces: callers use the output unquoted.
+vdisk() {
+	local ro=""
+	[ "${4:-}" = ro ] && ro=",readonly=on"
+	echo "-drive file=$1,format=$2,if=none,id=d-$3$ro -device virtio-blk-pci,drive=d-$3,serial=$3"
+}
+
+# overlay BACKING NEW: a qcow2 overlay, so the backing image stays pristine.
+overlay() { qemu-img create -q -f qcow2 -F qcow2 -b "$1" "$2"; }
+
+# boot_target NAME IMAGE TIMEOUT [FAILURE-REGEX...]: boot IMAGE through its
+# own boot loader (SeaBIOS or OVMF per $BOOT_FIRMWARE), type the passphrase
+# at each prompt; sets BOOT_RESULT to marker, failure (BOOT_MATCH holds the
+# regex), timeout or exited; BOOT_TIME to the seconds it took.
+boot_target() {
+	local name=$1 img=$2 timeout=$3; shift 3
+	local fw=()
+	if [ "${BOOT_FIRMWARE:-bios}" = uefi ]; then
+		fw=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd")
+	fi
+	vm_start "$name" 1024 "${fw[@]}" $(vdisk "$img" qcow2 target)
+	local deadline=$((SECONDS + timeout)) typed=0 prompts r left
+	BOOT_RESULT=timeout BOOT_MATCH=""
+	while :; do
+		left=$((deadline - SECONDS))
+		[ $left -le 0 ] && break
+		r=$(vm_wait "$left" "$VM_MARKER" 'Please enter passphrase' "$@")
+		case $? in
+		1) break ;;
+		2) BOOT_RESULT=exited; break ;;
+		esac
+		if [ "$r" = 1 ]; then BOOT_RESULT=marker; break; fi
+		prompts=$(grep -a -c 'Please enter passphrase' "$VM_LOG")
+		if [ "$r" = 2 ] && [ "$prompts" -gt "$typed" ]; then
+			sleep 0.5
+			vm_type "$VM_PASS"
+			typed=$prompts
+			# Wait for one of the other patterns from now on.
+			r=$(vm_wait_new "$left" "$prompts" "$@") || { [ $? -eq 2 ] && BOOT_RESULT=exited; break; }
+			[ "$r" = 1 ] && { BOOT_RESULT=marker; break; }
+			[ "$r" = 2 ] && continue
+			BOOT_RESULT=failure BOOT_MATCH=${*:$((r - 2)):1}; break
+		elif [ "$r" -gt 2 ]; then
+			BOOT_RESULT=failure BOOT_MATCH=${*:$((r - 2)):1}; break
+		fi
+		sleep 0.5
+	done
+	BOOT_TIME=$((SECONDS - VM_START))
+	vm_stop
+}
+
+# vm_wait_new TIMEOUT PROMPTS REGEX...: like vm_wait on (marker, a new
+# passphrase prompt beyond PROMPTS seen, REGEX...).
+vm_wait_new() {
+	local timeout=$1 seen=$2; shift 2
+	local deadline=$((SECONDS + timeout)) i re
+	while :; do
+		grep -a -q -- "$VM_MARKER" "$VM_LOG" && { echo 1; return 0; }
+		[ "$(grep -a -c 'Please enter passphrase' "$VM_LOG")" -gt "$seen" ] && { echo 2; return 0; }
+		i=2
+		for re in "$@"; do
+			i=$((i + 1))
+			grep -a -q -E -- "$re" "$VM_LOG" && { echo "$i"; return 0; }
+		done
+		vm_alive || return 2
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.5
+	done
+}
