@@ -108,17 +108,31 @@ demo:
 bench: all
 	for b in bench/*.sh; do RESCUE_BUILD=$(BUILD) $$b || exit 1; done
 
-# libFuzzer targets: clang, its own build directory.
+# libFuzzer targets: every tests/fuzz/fuzz-NAME.c is linked with all the
+# library sources and the generated profiles table, built by clang with
+# -fsanitize=fuzzer,address,undefined into FUZZ_DIR (library objects once,
+# shared by the targets). UBSan findings abort, so the fuzzer sees them.
+# 'make fuzz-build' only builds; tests/unit/fuzz-smoke.sh uses it.
+FUZZ_DIR ?= build/fuzz
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Irescue/include -Irescue/shared -Irescue/lib \
-	$(PKG_CFLAGS) -DRESCUE_VERSION='"$(VERSION)"' -fsanitize=fuzzer-no-link,address,undefined
-fuzz:
-	@mkdir -p build/fuzz
-	set -e; for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); \
-		clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $$f $(LIB_SRCS) build/fuzz-profiles.c \
-			-o build/fuzz/$$n $(PKG_LIBS) 2>&1 | grep -v '^$$' || true; \
-	done
-	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+	$(PKG_CFLAGS) -DRESCUE_VERSION='"$(VERSION)"' -MMD -MP \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/profiles.o
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+.PHONY: fuzz-build
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_DIR)/obj/gen/profiles.o: $(BUILD)/gen/profiles.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+$(FUZZ_DIR)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJS) -o $@ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 install: all
 	install -D -m 0755 $(BUILD)/rescue $(DESTDIR)$(SBINDIR)/rescue
