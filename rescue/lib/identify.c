@@ -76,7 +76,13 @@ static int note(struct rsc_system *s, const char *fmt, ...) {
 	return r;
 }
 
-static int mount_ro(struct identify *id, int devidx, const char *where, const char *extra) {
+/* Mounts device devidx read-only at where. *node is the loop device: when
+ * set (a second mount of a btrfs, at another subvolume), that device is
+ * mounted again, which shares the filesystem already mounted; through a
+ * second loop device the kernel would mount a separate instance of it under
+ * a temporary fsid, reading all of its trees again. When NULL, a loop device
+ * is attached and returned in *node. */
+static int mount_ro(struct identify *id, int devidx, const char *where, const char *extra, char **node) {
 	struct rsc_device *d = &id->scan->devices[devidx];
 	const char *fstype = NULL, *opts = NULL;
 	for (size_t i = 0; i < ELEMENTSOF(ro_mount_options); i++)
@@ -87,18 +93,18 @@ static int mount_ro(struct identify *id, int devidx, const char *where, const ch
 	if (!fstype)
 		return -EOPNOTSUPP;
 
-	_cleanup_free_ char *node = NULL, *options = NULL;
-	_cleanup_close_ int lfd = loop_attach(d->file, d->offset, d->size, true, &node);
-	if (lfd < 0)
+	_cleanup_free_ char *options = NULL;
+	_cleanup_close_ int lfd = -EBADF;
+	if (!*node && (lfd = loop_attach(d->file, d->offset, d->size, true, node)) < 0)
 		return lfd;
 	if (asprintf(&options, "%s%s%s", strempty(opts), opts && extra ? "," : "", strempty(extra)) < 0)
 		return -ENOMEM;
 	if (mkdir(where, 0700) < 0 && errno != EEXIST)
 		return negative_errno();
-	if (mount(node, where, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC, options) < 0) {
+	if (mount(*node, where, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC, options) < 0) {
 		int r = negative_errno();
 		/* Kernels before 5.9 know btrfs' option by its old name. */
-		if (streq(fstype, "btrfs") && mount(node, where, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC,
+		if (streq(fstype, "btrfs") && mount(*node, where, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC,
 						     extra ? "nologreplay,subvolid=5" : "nologreplay") == 0)
 			return 0;
 		rmdir(where);
@@ -670,12 +676,12 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 			log_debug(ctx, "%s: %s not examined (not a filesystem installed systems use)", d->name, d->type);
 			continue;
 		}
-		_cleanup_free_ char *where = NULL, *top = NULL;
+		_cleanup_free_ char *where = NULL, *top = NULL, *node = NULL;
 		if (asprintf(&where, "%s/%zu", id.base, i) < 0) {
 			r = -ENOMEM;
 			break;
 		}
-		int q = mount_ro(&id, (int)i, where, NULL);
+		int q = mount_ro(&id, (int)i, where, NULL, &node);
 		d = &scan->devices[i];
 		if (q < 0) {
 			set_strf(&d->error, "cannot be mounted read-only: %s", rsc_strerror(q));
@@ -689,7 +695,7 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 				r = -ENOMEM;
 				break;
 			}
-			if (mount_ro(&id, (int)i, top, "subvolid=5") < 0)
+			if (mount_ro(&id, (int)i, top, "subvolid=5", &node) < 0)
 				free(TAKE_PTR(top));
 		}
 		struct mounted *m = realloc(id.m, (id.n_m + 1) * sizeof(*m));
