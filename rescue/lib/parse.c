@@ -143,7 +143,7 @@ _printf_(5, 6) static void bad_line(rsc_context *ctx, const char *filename, unsi
 
 static void bad_lines_summary(rsc_context *ctx, const char *filename, unsigned bad, const char *what) {
 	if (bad > BAD_LINES_SHOWN)
-		log_warning(ctx, "%s: %u unparseable lines in all (%u more not shown): is this really %s?", filename,
+		log_warning(ctx, "%s: %u bad lines in all (%u more not shown): is this really %s?", filename,
 			    bad, bad - BAD_LINES_SHOWN, what);
 }
 

@@ -218,7 +218,7 @@ static void test_fstab_warning_cap(void **state) {
 	assert_int_equal(e[0].line, 51);
 	assert_int_equal(n_warnings, 11);
 	assert_warned("/etc/fstab:10: not an fstab entry");
-	assert_warned("/etc/fstab: 50 unparseable lines in all (40 more not shown)");
+	assert_warned("/etc/fstab: 50 bad lines in all (40 more not shown)");
 	assert_null(strstr(logbuf, "<4>/etc/fstab:11:"));
 	assert_non_null(strstr(logbuf, "<7>/etc/fstab:11:")); /* still there for -v */
 	rsc_fstab_free(e, n);
