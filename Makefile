@@ -43,7 +43,7 @@ ifneq ($(SANITIZE),)
   LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS := $(sort $(wildcard rescue/shared/*.c rescue/lib/*.c))
+LIB_SRCS := $(sort $(wildcard rescue/shared/*.c rescue/lib/*.c chroot-helpers/*.c))
 CLI_SRCS := $(sort $(wildcard rescue/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))

@@ -17,6 +17,12 @@ enum {
 	EXIT_BAD_INPUT = 5,   /* the named input is unreadable, corrupt or missing */
 	EXIT_NOT_ROOT = 6,    /* needs root */
 	EXIT_NOT_BOOTABLE = 7,/* initramfs verify: this image cannot mount this root */
+	EXIT_BAD_PASSPHRASE = 10, /* unlock: no passphrase or key opened the volume */
+	EXIT_NO_DM = 11,      /* device-mapper is not available in this kernel */
+	EXIT_NEEDS_FSCK = 12, /* a filesystem records errors: fsck before writing */
+	EXIT_AMBIGUOUS = 13,  /* several systems and none chosen */
+	EXIT_BUSY = 14,       /* the target is already mounted or in use */
+	EXIT_CANCELLED = 15,  /* interrupted (SIGINT/SIGTERM); what was done is undone */
 };
 
 struct cli {
@@ -60,5 +66,9 @@ void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((form
 
 int verb_scan(struct cli *cli, int argc, char **argv);
 int verb_initramfs(struct cli *cli, int argc, char **argv);
+int verb_mount(struct cli *cli, int argc, char **argv);
+int verb_unlock(struct cli *cli, int argc, char **argv);
+int verb_chroot(struct cli *cli, int argc, char **argv);
+int verb_umount(struct cli *cli, int argc, char **argv);
 /* Applies -v/-q and --profiles to the context once a verb parsed its options. */
 int cli_setup(struct cli *cli);

@@ -19,6 +19,10 @@
 static const struct verb verbs[] = {
 	{ "scan", "[--json]", "find disks, encrypted volumes and installed systems (read-only)", verb_scan },
 	{ "initramfs", "ls|cat|extract|verify IMAGE ...", "read, list and verify initramfs images", verb_initramfs },
+	{ "unlock", "[DEV...] [--key-file F]", "open LUKS volumes (passphrase from the terminal, a key file or an fd)", verb_unlock },
+	{ "mount", "[SYSTEM] [--target DIR] [--rw]", "mount an installed system following its fstab", verb_mount },
+	{ "chroot", "[--target DIR] [-- CMD...]", "run a shell or CMD inside the mounted system", verb_chroot },
+	{ "umount", "", "undo every mount, unlock and activation made", verb_umount },
 };
 
 static const struct option global_options[] = {
@@ -125,6 +129,16 @@ int cli_exit_code(int r) {
 	switch (-r) {
 	case RSC_ERR_NO_SYSTEM:
 		return EXIT_NO_SYSTEM;
+	case RSC_ERR_AMBIGUOUS:
+		return EXIT_AMBIGUOUS;
+	case EUCLEAN:
+		return EXIT_NEEDS_FSCK;
+	case ENOTSUP:
+		return EXIT_NO_DM;
+	case EBUSY:
+		return EXIT_BUSY;
+	case ECANCELED:
+		return EXIT_CANCELLED;
 	case RSC_ERR_NOT_ROOT:
 	case EPERM:
 	case EACCES:

@@ -113,3 +113,12 @@ int rsc_log_full(rsc_context *ctx, int level, int error, const char *fmt, ...) {
 	va_end(ap);
 	return error > 0 ? -error : error;
 }
+
+void rsc_context_set_cancel(rsc_context *ctx, bool (*fn)(void *userdata), void *userdata) {
+	ctx->cancel_fn = fn;
+	ctx->cancel_userdata = userdata;
+}
+
+bool rsc_context_cancelled(rsc_context *ctx) {
+	return ctx->cancel_fn && ctx->cancel_fn(ctx->cancel_userdata);
+}

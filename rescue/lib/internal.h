@@ -15,6 +15,8 @@ struct rsc_context {
 	unsigned n_warnings;
 	unsigned n_errors;
 	char *profile_dir;
+	bool (*cancel_fn)(void *userdata);
+	void *cancel_userdata;
 };
 
 void rsc_logv(rsc_context *ctx, int level, int error, const char *fmt, va_list ap);

@@ -22,10 +22,16 @@ int open_in_root(int rootfd, const char *path, int flags) {
 		path++;
 	if (!*path)
 		path = ".";
-	long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	if (fd < 0)
-		return negative_errno();
-	return (int)fd;
+	/* The kernel answers EAGAIN when a mount or rename anywhere on the
+	 * system raced with the scoped lookup; the lookup is then simply
+	 * repeated. */
+	for (int attempt = 0;; attempt++) {
+		long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if ((errno != EAGAIN && errno != EINTR) || attempt >= 1000)
+			return negative_errno();
+	}
 }
 
 int read_file_fd(int fd, size_t max, char **ret, size_t *ret_size) {

@@ -26,7 +26,8 @@ test_release() {
 }
 test_cleanup() {
 	test_release
-	for d in "${_test_dirs[@]}"; do rm -rf "$d"; done
+	# --one-file-system: never delete into something still mounted.
+	for d in "${_test_dirs[@]}"; do rm -rf --one-file-system "$d"; done
 }
 trap test_cleanup EXIT
 

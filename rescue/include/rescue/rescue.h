@@ -44,6 +44,12 @@ int rsc_context_set_profile_dir(rsc_context *ctx, const char *dir);
 unsigned rsc_context_get_warnings(const rsc_context *ctx);
 unsigned rsc_context_get_errors(const rsc_context *ctx);
 
+/* Long operations poll this between steps; when it returns true they undo
+ * what they did so far and return -ECANCELED. Front-ends set it from their
+ * SIGINT/SIGTERM handlers. */
+void rsc_context_set_cancel(rsc_context *ctx, bool (*fn)(void *userdata), void *userdata);
+bool rsc_context_cancelled(rsc_context *ctx);
+
 /* A human-readable string for a negative errno returned by the library,
  * including the library's own codes below. */
 const char *rsc_strerror(int error);

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Entering an installed system: the API filesystems its tools expect
+ * (dracut, grub-mkconfig, update-initramfs need /proc, /sys, /dev, /run),
+ * mounted in a private mount namespace of the child that runs the command.
+ * They vanish with that namespace when the command ends, however it ends,
+ * so nothing is left to clean up and nothing leaks to the rescue system.
+ *
+ * Mount points are opened inside the target root (openat2 RESOLVE_IN_ROOT)
+ * and mounted through their descriptors: a target whose /proc is a symlink
+ * to somewhere else cannot make us mount over a rescue system directory.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "internal.h"
+#include "rescue/assemble.h"
+
+struct api_mount {
+	const char *source;
+	const char *where;      /* inside the target */
+	const char *fstype;     /* NULL: a recursive bind of source */
+	unsigned long flags;
+	const char *options;
+	bool optional;          /* skip when the source is absent */
+};
+
+/* In order; /dev/pts and /dev/shm come with the recursive bind of /dev. */
+static const struct api_mount api_mounts[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
+	{ "/dev", "/dev", NULL, 0, NULL, false },
+	/* A fresh /run: binding the rescue system's would let tools in the
+	 * chroot talk to its systemd and udev sockets. */
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", false },
+	/* udev's database, read-only: dracut's host-only mode asks udev
+	 * which drivers and devices the root needs. */
+	{ "/run/udev", "/run/udev", NULL, MS_RDONLY, NULL, true },
+	{ "efivarfs", "/sys/firmware/efi/efivars", "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true },
+};
+
+static int mount_api(const char *target, const struct api_mount *m) {
+	if (m->optional) {
+		struct stat st;
+		const char *probe = m->fstype ? "/sys/firmware/efi" : m->source;
+		if (stat(probe, &st) < 0)
+			return 0;
+	}
+	_cleanup_close_ int root = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return negative_errno();
+	_cleanup_close_ int where = open_in_root(root, m->where, O_PATH | O_DIRECTORY);
+	if (where == -ENOENT) {
+		/* Create it inside the root, one level at a time. */
+		const char *slash = strrchr(m->where, '/');
+		_cleanup_free_ char *parent = strndup(m->where, (size_t)(slash - m->where));
+		_cleanup_close_ int pfd = parent ? open_in_root(root, *parent ? parent : "/", O_PATH | O_DIRECTORY) : -ENOMEM;
+		if (pfd < 0)
+			return pfd;
+		if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST)
+			return negative_errno();
+		where = open_in_root(root, m->where, O_PATH | O_DIRECTORY);
+	}
+	if (where < 0)
+		return where;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", where);
+	if (mount(m->source, path, m->fstype, m->fstype ? m->flags : MS_BIND | MS_REC, m->options) < 0)
+		return negative_errno();
+	if (!m->fstype && (m->flags & MS_RDONLY) &&
+	    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		return negative_errno();
+	return 0;
+}
+
+static const char *shell_in(const char *target) {
+	static const char *const shells[] = { "/bin/bash", "/bin/sh" };
+	_cleanup_close_ int root = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; root >= 0 && i < ELEMENTSOF(shells); i++)
+		if (executable_in_root(root, shells[i]))
+			return shells[i];
+	return NULL;
+}
+
+int rsc_chroot_run(rsc_context *ctx, const char *target, char *const *argv) {
+	if (geteuid() != 0)
+		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Entering a system needs root");
+	struct stat st;
+	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		return log_error_errno(ctx, ENOENT, "%s is not a directory: mount the system first ('rescue mount')", target);
+	const char *shell = shell_in(target);
+	if (!argv && !shell)
+		return log_error_errno(ctx, ENOENT, "%s has no /bin/sh: is the system mounted there?", target);
+
+	/* Errors of the child come back through a pipe: its stderr may be
+	 * a terminal the front-end owns. */
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return negative_errno();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int r = negative_errno();
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		int r = 0, step = -1;
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+			r = negative_errno();
+		for (size_t i = 0; r >= 0 && i < ELEMENTSOF(api_mounts); i++) {
+			step = (int)i;
+			r = mount_api(target, &api_mounts[i]);
+		}
+		if (r >= 0 && (chroot(target) < 0 || chdir("/") < 0))
+			r = negative_errno(), step = -2;
+		if (r < 0) {
+			int msg[2] = { r, step };
+			(void)!write(pipefd[1], msg, sizeof(msg));
+			_exit(127);
+		}
+		setenv("PS1", "(rescue chroot) \\w \\$ ", 1);
+		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		if (argv)
+			execvp(argv[0], argv);
+		else
+			execl(shell, shell, "-i", (char *)NULL);
+		int msg[2] = { negative_errno(), -3 };
+		(void)!write(pipefd[1], msg, sizeof(msg));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	/* Like a shell: Ctrl-C belongs to the command in the chroot. */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGTERM, &ign, &old_term);
+	int status, r;
+	while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	int msg[2];
+	ssize_t k = read(pipefd[0], msg, sizeof(msg));
+	close(pipefd[0]);
+	if (k == (ssize_t)sizeof(msg)) {
+		if (msg[1] == -3)
+			return log_error_errno(ctx, msg[0], "Cannot run %s inside %s: %m", argv ? argv[0] : shell, target);
+		if (msg[1] == -2)
+			return log_error_errno(ctx, msg[0], "Cannot enter %s: %m", target);
+		return log_error_errno(ctx, msg[0], "Cannot mount %s inside %s: %m",
+				       msg[1] >= 0 ? api_mounts[msg[1]].where : "a private namespace", target);
+	}
+	if (r < 0)
+		return negative_errno();
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Mounting an installed system under a target directory the way its own
+ * fstab says: root (with its btrfs subvolume), then /usr, /boot, /boot/efi
+ * and /efi. Read-only by default, with journal replay off; read-write only
+ * when the filesystem's state says it is clean. Each mount is recorded in
+ * the undo journal as soon as it exists.
+ */
+#include <endian.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "loop.h"
+#include "rescue/assemble.h"
+#include "scan-internal.h"
+#include "strv.h"
+
+/* Mount points of an installed system that a repair needs. */
+static const char *const wanted_targets[] = { "/usr", "/boot", "/boot/efi", "/efi" };
+
+/* fstab options passed on: the ones that decide what is mounted (a btrfs
+ * subvolume), not how the running system used it. */
+static const char *const kept_options[] = { "subvol=", "subvolid=" };
+
+static int mkdir_p(const char *path) {
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return negative_errno();
+			*s = '/';
+		}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return negative_errno();
+	return 0;
+}
+
+/* ext2/3/4 superblock: clean unless it records errors or was not
+ * unmounted cleanly. A journal needing replay is reported, not refused:
+ * the kernel replays it on a read-write mount, as at boot. */
+static int ext_state(rsc_context *ctx, const struct rsc_device *d, bool *ret_needs_recovery) {
+	_cleanup_close_ int fd = open(d->file, O_RDONLY | O_CLOEXEC);
+	uint8_t sb[1024];
+	if (fd < 0 || pread(fd, sb, sizeof(sb), (off_t)(d->offset + 1024)) != (ssize_t)sizeof(sb))
+		return -EIO;
+	if (le16toh(*(uint16_t *)(sb + 0x38)) != 0xEF53)
+		return -EBADMSG;
+	uint16_t state = le16toh(*(uint16_t *)(sb + 0x3A));
+	uint32_t incompat = le32toh(*(uint32_t *)(sb + 0x60));
+	*ret_needs_recovery = incompat & 0x4;
+	if (state & 0x2)
+		return 1; /* errors recorded */
+	return 0;
+}
+
+static int mount_one(rsc_context *ctx, const struct rsc_device *d, const char *where, const char *fs_options,
+		     bool rw) {
+	const char *fstype = d->type;
+	if (streq_ptr(fstype, "ext2") || streq_ptr(fstype, "ext3"))
+		fstype = "ext4";
+	if (rw && (streq_ptr(d->type, "ext2") || streq_ptr(d->type, "ext3") || streq_ptr(d->type, "ext4"))) {
+		bool recover = false;
+		int st = ext_state(ctx, d, &recover);
+		if (st == 1) {
+			if (d->node)
+				return log_error_errno(ctx, EUCLEAN, "%s: the %s filesystem records errors; not mounting it "
+						       "read-write. Check it first: e2fsck -f %s", d->name, d->type, d->node);
+			return log_error_errno(ctx, EUCLEAN, "%s: the %s filesystem records errors; not mounting it "
+					       "read-write. Check it first: e2fsck -f \"$(losetup -f --show -o %" PRIu64
+					       " --sizelimit %" PRIu64 " %s)\"", d->name, d->type, d->offset, d->size, d->file);
+		}
+		if (recover)
+			log_notice(ctx, "%s: its journal needs replaying; mounting read-write replays it, as a boot would",
+				   d->name);
+	}
+
+	_cleanup_free_ char *options = NULL;
+	const char *norecover = !rw && (streq(fstype, "ext4")) ? "noload" :
+				!rw && streq(fstype, "xfs") ? "norecovery" :
+				!rw && streq(fstype, "btrfs") ? "rescue=nologreplay" : NULL;
+	if (asprintf(&options, "%s%s%s", strempty(norecover), norecover && fs_options && *fs_options ? "," : "",
+		     strempty(fs_options)) < 0)
+		return -ENOMEM;
+
+	_cleanup_free_ char *loopnode = NULL;
+	_cleanup_close_ int lfd = -EBADF;
+	const char *source = d->node;
+	if (!source) {
+		/* An image partition: a loop device over its extent, cleared by
+		 * the kernel when the mount goes away. */
+		lfd = loop_attach(d->file, d->offset, d->size, !rw, &loopnode);
+		if (lfd < 0)
+			return log_error_errno(ctx, lfd, "%s: cannot attach a loop device: %m", d->name);
+		source = loopnode;
+	}
+	int r = mkdir_p(where);
+	if (r < 0)
+		return log_error_errno(ctx, r, "Cannot create %s: %m", where);
+	if (mount(source, where, fstype, rw ? 0 : MS_RDONLY, options) < 0)
+		return log_error_errno(ctx, errno, "%s: cannot mount %s at %s (%s): %m", d->name, fstype, where,
+				       *options ? options : "no options");
+	log_info(ctx, "Mounted %s (%s) at %s %s", d->name, fstype, where, rw ? "read-write" : "read-only");
+	return rsc_undo_record(ctx, RSC_UNDO_MOUNT, where);
+}
+
+static char *kept_fstab_options(const char *options) {
+	_cleanup_strv_free_ char **all = NULL, **kept = NULL;
+	if (strv_split(options, ",", &all) < 0)
+		return NULL;
+	STRV_FOREACH(o, all)
+		for (size_t i = 0; i < ELEMENTSOF(kept_options); i++)
+			if (startswith(*o, kept_options[i]) && strv_extend(&kept, *o) < 0)
+				return NULL;
+	return kept ? strv_join(kept, ",") : strdup("");
+}
+
+static int choose_system(rsc_context *ctx, const struct rsc_scan *scan, const char *id) {
+	if (id) {
+		for (size_t i = 0; i < scan->n_systems; i++)
+			if (streq(scan->systems[i].id, id))
+				return (int)i;
+		log_error(ctx, "No system '%s' found; 'rescue scan' lists the systems and their ids", id);
+		return -ENOENT;
+	}
+	if (scan->n_systems == 1)
+		return 0;
+	if (scan->n_systems == 0) {
+		bool locked = false;
+		for (size_t i = 0; i < scan->n_devices; i++)
+			locked = locked || streq_ptr(scan->devices[i].state, "locked: needs passphrase");
+		log_error(ctx, "No installed system found%s", locked ? "; encrypted volumes are locked: "
+								       "'rescue unlock' opens them first" : "");
+		return -RSC_ERR_NO_SYSTEM;
+	}
+	log_error(ctx, "%zu installed systems found; choose one with --system ID:", scan->n_systems);
+	for (size_t i = 0; i < scan->n_systems; i++)
+		log_error(ctx, "  %-16s %s on %s", scan->systems[i].id, scan->systems[i].pretty_name,
+			  scan->systems[i].root_device >= 0 ? scan->devices[scan->systems[i].root_device].name : "?");
+	return -RSC_ERR_AMBIGUOUS;
+}
+
+static int cmp_target_depth(const void *a, const void *b) {
+	const struct rsc_fstab_entry *x = *(struct rsc_fstab_entry *const *)a, *y = *(struct rsc_fstab_entry *const *)b;
+	return strcmp(x->target, y->target);
+}
+
+int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, char **ret_system) {
+	if (geteuid() != 0)
+		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Mounting needs root");
+	const char *target = opts->target ? opts->target : "/mnt/sysroot";
+	if (target[0] != '/')
+		return log_error_errno(ctx, EINVAL, "The target %s must be an absolute path", target);
+
+	struct rsc_scan_options so = { .images = opts->images };
+	struct rsc_scan *scan = NULL;
+	int r = rsc_scan_run(ctx, &so, &scan);
+	if (r < 0)
+		return r;
+	int si = choose_system(ctx, scan, opts->system);
+	if (si < 0) {
+		rsc_scan_free(scan);
+		return si;
+	}
+	const struct rsc_system *s = &scan->systems[si];
+	if (s->root_device < 0) {
+		rsc_scan_free(scan);
+		return log_error_errno(ctx, EINVAL, "%s is a directory, not a device: nothing to mount", s->id);
+	}
+
+	/* Already mounted by us: nothing to do (idempotent). */
+	struct stat st;
+	if (stat(target, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		rsc_scan_free(scan);
+		return log_error_errno(ctx, ENOTDIR, "The target %s is not a directory", target);
+	}
+	_cleanup_close_ int tfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd >= 0) {
+		struct stat parent;
+		_cleanup_free_ char *up = path_join(target, "..");
+		if (up && stat(up, &parent) == 0 && fstat(tfd, &st) == 0 && st.st_dev != parent.st_dev) {
+			log_notice(ctx, "%s is already a mount point; 'rescue umount' releases it first", target);
+			rsc_scan_free(scan);
+			return -EBUSY;
+		}
+	}
+
+	if (rsc_context_cancelled(ctx)) {
+		rsc_scan_free(scan);
+		return -ECANCELED;
+	}
+	int start = rsc_undo_count(ctx);
+	if (start < 0) {
+		rsc_scan_free(scan);
+		return start;
+	}
+	const struct rsc_device *root = &scan->devices[s->root_device];
+	_cleanup_free_ char *root_opts = NULL;
+	if (s->subvol && asprintf(&root_opts, "subvol=%s", s->subvol) < 0)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = mount_one(ctx, root, target, root_opts, opts->read_write);
+
+	/* Then the other mount points, parents before children. */
+	const struct rsc_fstab_entry **todo = calloc(s->n_fstab + 1, sizeof(*todo));
+	size_t n = 0;
+	if (!todo)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < s->n_fstab; i++)
+		for (size_t k = 0; k < ELEMENTSOF(wanted_targets); k++)
+			if (streq(s->fstab[i].target, wanted_targets[k]))
+				todo[n++] = &s->fstab[i];
+	if (todo)
+		qsort(todo, n, sizeof(*todo), cmp_target_depth);
+	/* Tests slow the steps down to interrupt one deterministically. */
+	const char *delay = secure_getenv("RESCUE_DEBUG_STEP_DELAY_MS");
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (delay)
+			usleep((useconds_t)strtoul(delay, NULL, 10) * 1000);
+		if (rsc_context_cancelled(ctx)) {
+			r = -ECANCELED;
+			break;
+		}
+		int dev = s->fstab_device[todo[i] - s->fstab];
+		if (dev < 0) {
+			log_warning(ctx, "%s: fstab names %s on %s, which was not found; it stays unmounted%s", s->id,
+				    todo[i]->target, todo[i]->spec,
+				    streq(todo[i]->target, "/boot") ? " (a rebuilt initramfs would land on the root filesystem)" : "");
+			continue;
+		}
+		_cleanup_free_ char *where = path_join(target, todo[i]->target), *o = kept_fstab_options(todo[i]->options);
+		if (!where || !o) {
+			r = -ENOMEM;
+			break;
+		}
+		/* --rw applies to every filesystem of the system alike. */
+		r = mount_one(ctx, &scan->devices[dev], where, o, opts->read_write);
+	}
+	free(todo);
+	if (r >= 0 && rsc_context_cancelled(ctx))
+		r = -ECANCELED;
+	if (r < 0) {
+		/* Leave the machine as it was: undo what this call mounted. */
+		int q = rsc_undo_to(ctx, (unsigned)start);
+		if (q < 0)
+			log_error(ctx, "Some mounts could not be undone; 'rescue umount' tries again");
+		rsc_scan_free(scan);
+		return r;
+	}
+	if (ret_system && set_str(ret_system, s->id) < 0)
+		r = -ENOMEM;
+	rsc_scan_free(scan);
+	return r;
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unlocking LUKS volumes through libcryptsetup (never by parsing headers
+ * ourselves, never by running cryptsetup with a passphrase in argv).
+ * Passphrases live only in crypt_safe_alloc() memory, which is locked and
+ * wiped on free; they never reach the log, the journal or a report.
+ */
+#include <fcntl.h>
+#include <libcryptsetup.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "rescue/assemble.h"
+#include "scan-internal.h"
+#include "strv.h"
+
+#define PASSPHRASE_MAX 512
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crypt_device *, crypt_free)
+
+static void safe_freep(char **p) {
+	crypt_safe_free(*p);
+}
+
+/* libcryptsetup's messages go to our log, below our own. */
+static void forward_crypt_log(int level, const char *msg, void *usrptr) {
+	rsc_context *ctx = usrptr;
+	size_t l = strlen(msg);
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%.*s", (int)(l && msg[l - 1] == '\n' ? l - 1 : l), msg);
+	log_debug(ctx, "libcryptsetup: %s", buf);
+}
+
+static bool wanted(const struct rsc_device *d, char **devices) {
+	if (!devices)
+		return true;
+	STRV_FOREACH(w, devices)
+		if (streq(*w, d->name) || streq_ptr(*w, d->node) || streq_ptr(*w, d->uuid) ||
+		    (startswith(*w, "UUID=") && streq_ptr(*w + 5, d->uuid)))
+			return true;
+	return false;
+}
+
+/* 0 opened (or was open), -EPERM key refused, other negative errno. */
+static int try_key(rsc_context *ctx, struct crypt_device *cd, const char *name, const char *key, size_t len,
+		   bool keyfile) {
+	/* Check first without a mapping: tells a wrong key from a kernel
+	 * that cannot map (no device-mapper). */
+	int r = keyfile ? crypt_activate_by_keyfile_device_offset(cd, NULL, CRYPT_ANY_SLOT, key, 0, 0, 0) :
+			  crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, key, len, 0);
+	if (r < 0)
+		return r == -EPERM || r == -ENOENT ? -EPERM : r;
+	r = keyfile ? crypt_activate_by_keyfile_device_offset(cd, name, CRYPT_ANY_SLOT, key, 0, 0, 0) :
+		      crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key, len, 0);
+	if (r == -EEXIST)
+		return 0;
+	if (r < 0)
+		return r == -ENODEV || r == -ENOTSUP || r == -ENOSYS ? -ENOTSUP : r;
+	return 0;
+}
+
+int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
+	if (geteuid() != 0)
+		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Unlocking needs root");
+	struct rsc_scan_options so = { .images = opts->images, .no_identify = true };
+	struct rsc_scan *scan = NULL;
+	int r = rsc_scan_run(ctx, &so, &scan);
+	if (r < 0)
+		return r;
+	crypt_set_log_callback(NULL, forward_crypt_log, ctx);
+
+	unsigned tries = opts->tries ? opts->tries : 3;
+	_cleanup_(safe_freep) char *last = NULL;   /* the passphrase that worked last */
+	size_t last_len = 0;
+	int opened = 0, found = 0;
+	r = 0;
+	for (size_t i = 0; r >= 0 && i < scan->n_devices; i++) {
+		struct rsc_device *d = &scan->devices[i];
+		if (!streq_ptr(d->type, "crypto_LUKS") || !wanted(d, opts->devices))
+			continue;
+		found++;
+		_cleanup_free_ char *name = NULL, *loopnode = NULL;
+		if (asprintf(&name, "luks-%s", strna(d->uuid)) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		if (d->state && startswith(d->state, "unlocked as ")) {
+			log_notice(ctx, "%s is already open (%s)", d->name, d->state + strlen("unlocked as "));
+			opened++;
+			continue;
+		}
+		/* A partition of an image: a loop device to map it from. The
+		 * mapping holds it; it detaches itself when the mapping closes. */
+		_cleanup_close_ int lfd = -EBADF;
+		const char *node = d->node;
+		if (!node) {
+			lfd = loop_attach(d->file, d->offset, d->size, false, &loopnode);
+			if (lfd < 0) {
+				r = log_error_errno(ctx, lfd, "%s: cannot attach a loop device: %m", d->name);
+				break;
+			}
+			node = loopnode;
+		}
+		_cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+		r = crypt_init(&cd, node);
+		if (r >= 0) {
+			crypt_set_log_callback(cd, forward_crypt_log, ctx);
+			r = crypt_load(cd, CRYPT_LUKS, NULL);
+		}
+		if (r < 0) {
+			log_error_errno(ctx, r, "%s: the LUKS header cannot be read (%m): damaged header? "
+					"'cryptsetup luksDump %s' shows what is left; a header backup restores it",
+					d->name, node);
+			r = -RSC_ERR_BAD_INPUT;
+			break;
+		}
+		if (crypt_status(cd, name) == CRYPT_ACTIVE) {
+			log_notice(ctx, "%s is already open as /dev/mapper/%s", d->name, name);
+			opened++;
+			continue;
+		}
+
+		int q = -EPERM;
+		if (opts->key_file) {
+			q = try_key(ctx, cd, name, opts->key_file, 0, true);
+			if (q == -EPERM)
+				log_warning(ctx, "%s: the key file %s does not open it", d->name, opts->key_file);
+			else if (q < 0 && q != -ENOTSUP)
+				log_warning_errno(ctx, q, "%s: the key file %s cannot be used: %m", d->name, opts->key_file);
+		}
+		if (q == -EPERM && last)
+			q = try_key(ctx, cd, name, last, last_len, false);
+		for (unsigned t = 0; q == -EPERM && opts->ask && t < tries; t++) {
+			_cleanup_(safe_freep) char *buf = crypt_safe_alloc(PASSPHRASE_MAX);
+			if (!buf) {
+				q = -ENOMEM;
+				break;
+			}
+			char prompt[256];
+			snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s, LUKS%s)%s: ", d->name,
+				 strna(d->uuid), strna(d->version), t ? " — try again" : "");
+			int len = opts->ask(opts->ask_userdata, prompt, buf, PASSPHRASE_MAX);
+			if (len < 0) {
+				q = len;
+				break;
+			}
+			q = try_key(ctx, cd, name, buf, (size_t)len, false);
+			if (q == -EPERM)
+				log_warning(ctx, "%s: wrong passphrase (%u of %u tries)", d->name, t + 1, tries);
+			else if (q >= 0 || q == -ENOTSUP) {
+				crypt_safe_free(last);
+				last = TAKE_PTR(buf);
+				last_len = (size_t)len;
+			}
+		}
+		if (q == -ENOTSUP) {
+			r = log_error_errno(ctx, ENOTSUP, "%s: the passphrase is right, but this kernel cannot map the "
+					    "volume (no device-mapper / dm-crypt); boot the rescue medium's kernel, or "
+					    "'modprobe dm_crypt'", d->name);
+			break;
+		}
+		if (q == -ENOKEY) {
+			r = log_error_errno(ctx, ENOKEY, "%s: locked, and there is no terminal to ask for its passphrase: "
+					    "give --key-file or --passphrase-fd", d->name);
+			r = -EPERM;
+			break;
+		}
+		if (q < 0) {
+			r = q == -EPERM ? log_error_errno(ctx, EPERM, "%s: not unlocked: no passphrase or key given opens it",
+							  d->name) :
+					  log_error_errno(ctx, q, "%s: cannot be unlocked: %m", d->name);
+			break;
+		}
+		q = rsc_undo_record(ctx, RSC_UNDO_CRYPT, name);
+		if (q < 0) {
+			r = q;
+			break;
+		}
+		log_info(ctx, "%s unlocked as /dev/mapper/%s", d->name, name);
+		opened++;
+	}
+	rsc_scan_free(scan);
+	crypt_set_log_callback(NULL, NULL, NULL);
+	if (r < 0)
+		return r;
+	if (found == 0) {
+		log_error(ctx, "No LUKS volume found%s", opts->devices ? " matching the names given" : "");
+		return -ENOENT;
+	}
+	return opened;
+}
