@@ -158,6 +158,7 @@ rescue_ok || { cat "$TMP/rescue.err" >&2; die "rescue scan exited $RC"; }
 measure "$TMP/osprober.out" "$TMP/osprober.err" os-prober
 [ "$RC" -eq 0 ] || { tail "$TMP/osprober.err" >&2; die "os-prober exited $RC"; }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 rw=() rc=() ow=() oc=()
 for ((n = 1; n <= RUNS; n++)); do
 	measure "$TMP/rescue.json" "$TMP/rescue.err" "${rescue_cmd[@]}"
@@ -185,11 +186,12 @@ mr=$(median "${rw[@]}") mrc=$(median "${rc[@]}") mo=$(median "${ow[@]}") moc=$(m
 ratio=$(awk -v a="$mo" -v b="$mr" 'BEGIN{ if (b > 0) printf "%.1f", a / b; else print "inf" }')
 cratio=$(awk -v a="$moc" -v b="$mrc" 'BEGIN{ if (b > 0) printf "%.1f", a / b; else print "inf" }')
 per_fs=$(awk -v c="$mrc" -v n="$nfs" 'BEGIN{ if (n > 0) printf "%.1f", c / n; else print "n/a" }')
-per_fs_o=$(awk -v c="$moc" -v n="$nparts" 'BEGIN{ if (n > 0) printf "%.1f", c / n; else print "n/a" }')
+per_fs_o=$(awk -v c="$moc" -v n="$nfs" 'BEGIN{ if (n > 0) printf "%.1f", c / n; else print "n/a" }')
 
 echo
 echo "rescue scan vs os-prober: ${#images[@]} disk images, $nparts partitions, $nfs filesystems"
-echo "(median of $RUNS runs after one untimed run; CPU = user+sys of all the tool's processes)"
+echo "(median of $RUNS runs after one untimed run; CPU = user+sys of all the tool's processes;"
+echo " $(nproc) CPUs, load average before the runs: $load0, after: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 printf '%-14s %10s %10s %12s %16s  %s\n' tool "wall ms" "CPU ms" "CPU ms/fs" "systems found" "runs (wall/CPU ms)"
 runs_r=$(for ((n = 0; n < RUNS; n++)); do printf '%s/%s ' "${rw[$n]}" "${rc[$n]}"; done)
