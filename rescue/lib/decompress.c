@@ -27,9 +27,10 @@
 #define LZ4_LEGACY_BLOCK (8u * 1024 * 1024)
 #define LZ4_LEGACY_MAGIC 0x184c2102u
 #define LZO_BLOCK_MAX (256u * 1024)
-/* xz and lzma dictionaries beyond this are refused (the kernel's own xz
- * decoder is limited the same way in spirit): bounded memory. */
-#define LZMA_MEMLIMIT (64ull * 1024 * 1024)
+/* xz and lzma streams needing more than this are refused. dracut's lzma
+ * command (lzma -9) writes a 64 MiB dictionary, so that much must be
+ * allowed; the dictionary is only touched as far as output is produced. */
+#define LZMA_MEMLIMIT (80ull * 1024 * 1024)
 
 enum block_state {
 	BLOCK_MAGIC,   /* lz4: 4-byte magic; lzo: 9-byte magic + header */
@@ -149,8 +150,9 @@ int decoder_new(enum rsc_compression c, struct decoder **ret) {
 		d->out_cap = OUT_WINDOW;
 		break;
 	case RSC_COMPRESSION_LZ4:
-		d->out_cap = LZ4_LEGACY_BLOCK;
-		d->acc_cap = LZ4_COMPRESSBOUND(LZ4_LEGACY_BLOCK);
+		/* Blocks are gathered whole; the buffers grow to the
+		 * largest block seen (at most 8 MiB of output). */
+		d->acc_cap = 4096;
 		d->want = 4;
 		break;
 	case RSC_COMPRESSION_LZO:
@@ -165,7 +167,7 @@ int decoder_new(enum rsc_compression c, struct decoder **ret) {
 	}
 	if (r == 0)
 		d->started = true;
-	if (r == 0 && !(d->out = malloc(d->out_cap)))
+	if (r == 0 && d->out_cap && !(d->out = malloc(d->out_cap)))
 		r = -ENOMEM;
 	if (r == 0 && d->acc_cap && !(d->acc = malloc(d->acc_cap)))
 		r = -ENOMEM;
@@ -340,8 +342,15 @@ static int run_lz4(struct decoder *d, const uint8_t *in, size_t in_n, bool in_eo
 				*end = true;
 				return 0;
 			}
-			if (size > d->acc_cap)
+			if (size > LZ4_COMPRESSBOUND(LZ4_LEGACY_BLOCK))
 				return fail(d, "lz4 chunk size too big");
+			if (size > d->acc_cap) {
+				uint8_t *acc = realloc(d->acc, size);
+				if (!acc)
+					return -ENOMEM;
+				d->acc = acc;
+				d->acc_cap = size;
+			}
 			d->want = size;
 			d->bstate = BLOCK_BODY;
 			break;
@@ -349,6 +358,12 @@ static int run_lz4(struct decoder *d, const uint8_t *in, size_t in_n, bool in_eo
 		case BLOCK_BODY: {
 			if (!gather(d, in, in_n, used))
 				goto need_more;
+			if (!d->out) {
+				d->out = malloc(LZ4_LEGACY_BLOCK);
+				if (!d->out)
+					return -ENOMEM;
+				d->out_cap = LZ4_LEGACY_BLOCK;
+			}
 			int n = LZ4_decompress_safe((const char *)d->acc, (char *)d->out, (int)d->acc_len,
 						    (int)d->out_cap);
 			if (n < 0)

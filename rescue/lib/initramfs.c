@@ -376,7 +376,7 @@ static int stream_more(rsc_initramfs *img) {
 			return r;
 		img->in_cur += used;
 		img->out_cur = out;
-		img->out_end = out + out_n;
+		img->out_end = out_n ? out + out_n : out;
 		img->dec_end = end;
 		img->total_out += out_n;
 

@@ -5,12 +5,15 @@
 # reference tools (lsinitrd, or cpio -t on each decompressed segment).
 #
 # Images: dracut (generic, restricted module set) compressed with gzip, zstd,
-# xz, lz4 and bzip2; dracut with early microcode; dracut with crypt+lvm (the
+# xz, lz4, bzip2, lzma and lzo; dracut with early microcode; dracut with crypt+lvm (the
 # verifier's passing case; the restricted gzip one is its failing case); a
 # full generic dracut image (gzip, and its cpio recompressed with zstd) for
-# the benchmark; dracut hostonly when dracut manages it inside a chroot;
-# mkinitramfs (zstd and gzip) with the early microcode archive; a GRUB-style
-# concatenation with padding; several compressed segments in a row.
+# the benchmark; mkinitramfs with the early microcode archives; a GRUB-style
+# concatenation with padding; several compressed segments in a row. Also
+# two target roots for verify (root-dracut, root-initramfs-tools).
+#
+# dracut --hostonly is not built: inside a chroot on a kernel without
+# module loading (no /proc/modules) dracut cannot see what the host uses.
 #
 # Cached under $RESCUE_CACHE/initramfs/<key> (key: this script and the
 # trees it starts from); about 6 minutes cold on 2 cores, instant warm.
@@ -59,18 +62,23 @@ enter_tree() { # tar dir
 	mount --rbind /dev "$2/dev"; mount --make-rslave "$2/dev"; mounts+=("$2/dev")
 }
 
-# Reference listing from lsinitrd: its "ls -l"-style lines, name column,
-# symlink targets dropped, leading ./ and / removed.
+# Reference listing from lsinitrd: the name column of its "ls -l"-style
+# lines (device lines carry "major, minor" instead of a size), symlink
+# targets dropped, leading ./ and / removed.
 ref_lsinitrd() { # image
-	lsinitrd "$1" | awk '/^[-dlcbps][-rwxsStT]{9} /{ $1=$2=$3=$4=$5=$6=$7=$8=""; sub(/^ +/, ""); sub(/ -> .*/, ""); print }' |
-		sed -e 's|^\./||' -e 's|^/||' -e 's|^$|.|' | LC_ALL=C sort
+	lsinitrd "$1" |
+		sed -nE 's/^[-dlcbps][-rwxsStT]{9}\.? +[0-9]+ +[^ ]+ +[^ ]+ +([0-9]+, +)?[0-9]+ +[A-Z][a-z]{2} +[0-9]+ +([0-9]{2}:[0-9]{2}|[0-9]{4}) (.*)$/\3/p' |
+		sed -e 's| -> .*||' -e 's|^\./||' -e 's|^/||' -e 's|^$|.|' | LC_ALL=C sort
 }
 # Reference listing of one uncompressed cpio stream.
 ref_cpio() {
 	cpio -t --quiet | sed -e 's|^\./||' -e 's|^/||' -e 's|^$|.|'
 }
 
-SMALL=(--no-hostonly --no-hostonly-cmdline -m "base rootfs-block kernel-modules" --no-early-microcode)
+# A restricted module set keeps the compressor variants quick; the full
+# generic image is made once, for the benchmark.
+DRIVERS="ext4 xfs btrfs ahci sd_mod nvme virtio_blk virtio_scsi virtio_pci"
+SMALL=(--no-hostonly --no-hostonly-cmdline -m "base rootfs-block kernel-modules" --drivers "$DRIVERS")
 
 # ---- dracut ----
 d=$work/dracut
@@ -84,11 +92,27 @@ run_dracut() { # name, options...
 	log "dracut $name"
 	chroot "$d" dracut --force --quiet --kver "$kver" "$@" "/tmp/$name.img" >"$out.tmp/$name.log" 2>&1 ||
 		{ log "dracut $name failed: see $out.tmp/$name.log"; return 1; }
+	if grep -q 'falling back\|ERROR' "$out.tmp/$name.log"; then
+		log "dracut $name: $(head -n 1 "$out.tmp/$name.log")"
+		return 1
+	fi
 	mv "$d/tmp/$name.img" "$out.tmp/$name.img"
 	ref_lsinitrd "$out.tmp/$name.img" >"$out.tmp/$name.ref"
+	[ -s "$out.tmp/$name.ref" ] || { log "no reference listing for $name"; return 1; }
 }
-for c in gzip zstd xz lz4 bzip2; do
-	run_dracut "dracut-$c" "${SMALL[@]}" --compress "$c"
+# The tree has gzip only; dracut pipes its cpio into the compressor, so
+# one uncompressed run compressed here with dracut's own command lines
+# gives the bytes dracut would write with that compressor installed.
+run_dracut dracut-gzip "${SMALL[@]}" --compress gzip
+run_dracut dracut-none "${SMALL[@]}" --no-compress
+declare -A dracut_cmd=(
+	[zstd]="zstd -15 -q -T0" [xz]="xz --check=crc32 --lzma2=dict=1MiB -T0" [lz4]="lz4 -l -9 -q"
+	[bzip2]="bzip2 -9" [lzma]="xz --format=lzma -9" [lzo]="lzop -9"
+)
+for c in zstd xz lz4 bzip2 lzma lzo; do
+	log "dracut-$c"
+	${dracut_cmd[$c]} <"$out.tmp/dracut-none.img" >"$out.tmp/dracut-$c.img"
+	cp "$out.tmp/dracut-none.ref" "$out.tmp/dracut-$c.ref"
 done
 # Early microcode: the firmware comes from the microcode tree.
 log "unpacking the microcode tree"
@@ -96,29 +120,101 @@ u=$work/ucode
 enter_tree "$ucode_tar" "$u"
 mkdir -p "$d/usr/lib/firmware"
 cp -a "$u/usr/lib/firmware/intel-ucode" "$u/usr/lib/firmware/amd-ucode" "$d/usr/lib/firmware/"
-run_dracut dracut-ucode-gzip --no-hostonly --no-hostonly-cmdline -m "base rootfs-block kernel-modules" \
-	--early-microcode --compress gzip
-# The verifier's passing case: LUKS and LVM support.
-run_dracut dracut-crypt-lvm "${SMALL[@]/kernel-modules/kernel-modules crypt lvm dm}" --compress zstd
-# Hostonly inside a chroot depends on what dracut can see of the host: keep
-# it when dracut manages, say so otherwise.
-run_dracut dracut-hostonly --hostonly --hostonly-mode sloppy -m "base rootfs-block kernel-modules" \
-	--compress gzip || rm -f "$out.tmp/dracut-hostonly".*
-# The full generic image (benchmark size) and its cpio recompressed with zstd.
+run_dracut dracut-ucode-gzip "${SMALL[@]}" --early-microcode --compress gzip
+# The verifier's passing case: LUKS and LVM support (the restricted gzip
+# image above, without them, is its failing case).
+run_dracut dracut-crypt-lvm "${SMALL[@]}" -a "crypt lvm dm" --compress gzip
+# The full generic image (benchmark size) and its cpio recompressed with
+# dracut's zstd command line.
 run_dracut dracut-generic-gzip --no-hostonly --no-hostonly-cmdline --compress gzip
-/usr/lib/dracut/skipcpio "$out.tmp/dracut-generic-gzip.img" | zcat | zstd -q -15 -T0 -o "$out.tmp/dracut-generic-zstd.img"
+log "dracut-generic-zstd"
+/usr/lib/dracut/skipcpio "$out.tmp/dracut-generic-gzip.img" | zcat | zstd -15 -q -T0 >"$out.tmp/dracut-generic-zstd.img"
 cp "$out.tmp/dracut-generic-gzip.ref" "$out.tmp/dracut-generic-zstd.ref"
-# A copy of the target's /boot/config for the compression check.
+# The target's kernel configuration, for the compression check.
 cp "$d/boot/config-$kver" "$out.tmp/config-$kver"
 
 # ---- mkinitramfs ----
+# Its default compression (gzip here: the tree has no zstd), behind the
+# uncompressed early microcode archives. lsinitrd cannot list such an image
+# past its second archive (skipcpio skips one), so the reference is cpio -t
+# on each piece: skipcpio as often as uncompressed archives lead, then the
+# decompressor of what follows.
+ref_segments() { # image
+	local cur=$work/ref-cur next=$work/ref-next magic
+	cp "$1" "$cur"
+	while [ "$(head -c 4 "$cur")" = "0707" ]; do
+		ref_cpio <"$cur"
+		/usr/lib/dracut/skipcpio "$cur" >"$next"
+		mv "$next" "$cur"
+	done
+	magic=$(od -An -tx1 -N4 "$cur" | tr -d ' ')
+	case $magic in
+	1f8b*) zcat "$cur" ;;
+	28b52ffd) zstdcat "$cur" ;;
+	fd377a58) xzcat "$cur" ;;
+	425a68*) bzcat "$cur" ;;
+	*) echo "unknown magic $magic" >&2; return 1 ;;
+	esac | ref_cpio
+	rm -f "$cur"
+}
 ukver=$(ls "$u/usr/lib/modules" | head -n 1)
-for c in zstd gzip; do
-	log "mkinitramfs $c"
-	chroot "$u" mkinitramfs -c "$c" -o "/tmp/mkinitramfs-$c.img" "$ukver" >"$out.tmp/mkinitramfs-$c.log" 2>&1
-	mv "$u/tmp/mkinitramfs-$c.img" "$out.tmp/mkinitramfs-$c.img"
-	ref_lsinitrd "$out.tmp/mkinitramfs-$c.img" >"$out.tmp/mkinitramfs-$c.ref"
-done
+log "mkinitramfs"
+chroot "$u" mkinitramfs -o /tmp/mkinitramfs.img "$ukver" >"$out.tmp/mkinitramfs.log" 2>&1
+mv "$u/tmp/mkinitramfs.img" "$out.tmp/mkinitramfs.img"
+ref_segments "$out.tmp/mkinitramfs.img" | LC_ALL=C sort >"$out.tmp/mkinitramfs.ref"
+
+# ---- target roots for verify ----
+# What verify reads of an installed system: the module tree's index files
+# (with empty stand-ins for the .ko files libkmod stats), modprobe.d,
+# /boot/config, and an fstab/crypttab/LVM backup putting / on ext4 on LVM
+# (vg0/root) on LUKS.
+LUKS_UUID=0a1b2c3d-1111-2222-3333-444455556666
+make_root() { # tree, kver, root
+	local t=$1 k=$2 r=$3 m=usr/lib/modules/$2 x
+	mkdir -p "$r/$m" "$r/boot" "$r/etc/lvm/backup"
+	cp -a "$t/$m"/modules.* "$r/$m/"
+	(cd "$t/$m" && find kernel -name '*.ko*') | sed 's|/[^/]*$||' | sort -u | (cd "$r/$m" && xargs mkdir -p)
+	(cd "$t/$m" && find kernel -name '*.ko*') | (cd "$r/$m" && xargs touch)
+	for x in etc/modprobe.d usr/lib/modprobe.d; do
+		[ -d "$t/$x" ] && mkdir -p "$r/$x" && cp -a "$t/$x/." "$r/$x/"
+	done
+	ln -s usr/lib "$r/lib"
+	cp "$t/boot/config-$k" "$r/boot/"
+	cat >"$r/etc/fstab" <<-EOF
+	/dev/mapper/vg0-root / ext4 errors=remount-ro 0 1
+	UUID=6f1e2d3c-aaaa-bbbb-cccc-ddddeeeeffff /boot ext4 defaults 0 2
+	EOF
+	echo "luks-$LUKS_UUID UUID=$LUKS_UUID none luks,discard" >"$r/etc/crypttab"
+	cat >"$r/etc/lvm/backup/vg0" <<-EOF
+	vg0 {
+		id = "AAAAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGGGG"
+		seqno = 2
+		format = "lvm2"
+		physical_volumes {
+			pv0 {
+				id = "HHHHHH-IIII-JJJJ-KKKK-LLLL-MMMM-NNNNNN"
+				device = "/dev/mapper/luks-$LUKS_UUID"
+				pe_count = 2559
+			}
+		}
+		logical_volumes {
+			root {
+				segment_count = 1
+				segment1 {
+					start_extent = 0
+					extent_count = 2559
+					type = "striped"
+					stripe_count = 1
+					stripes = [ "pv0", 0 ]
+				}
+			}
+		}
+	}
+	EOF
+}
+log "target roots"
+make_root "$d" "$kver" "$out.tmp/root-dracut"
+make_root "$u" "$ukver" "$out.tmp/root-initramfs-tools"
 
 # ---- hand-assembled layouts from the pieces above ----
 pad4() { # file: zero-pad to a multiple of 4, as GRUB pads each initrd
@@ -128,9 +224,7 @@ pad4() { # file: zero-pad to a multiple of 4, as GRUB pads each initrd
 }
 p=$work/pieces
 mkdir -p "$p/early/kernel/x86/microcode" "$p/a/etc" "$p/b/usr/bin" "$p/c/usr/lib/modules"
-cp "$u/usr/lib/firmware/intel-ucode/"* "$p/early/kernel/x86/microcode/" 2>/dev/null || true
-cat "$u/usr/lib/firmware/intel-ucode/"* >"$p/early/kernel/x86/microcode/GenuineIntel.bin"
-rm -f "$p/early/kernel/x86/microcode/"[0-9]*
+cat $(ls "$u/usr/lib/firmware/intel-ucode/"* | head -n 4) >"$p/early/kernel/x86/microcode/GenuineIntel.bin"
 echo hello >"$p/a/etc/hello"
 printf '#!/bin/sh\necho b\n' >"$p/b/usr/bin/b"
 ln -s ../lib "$p/c/lib64"

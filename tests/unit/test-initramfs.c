@@ -193,7 +193,8 @@ static void test_truncation_everywhere(void **state) {
 	for (size_t f = 0; f < ELEMENTSOF(files); f++) {
 		size_t n;
 		uint8_t *data = slurp(files[f], &n);
-		for (size_t cut = 0; cut < n; cut++) {
+		/* Every offset through the first headers, then a spread. */
+		for (size_t cut = 0; cut < n; cut += cut < 1024 ? 1 : 7) {
 			uint8_t *copy = malloc(cut ? cut : 1);
 			memcpy(copy, data, cut);
 			rsc_initramfs *img;
@@ -216,7 +217,7 @@ static void test_bit_flips_and_zeros(void **state) {
 	uint8_t *data = slurp("multi.img", &n);
 	uint8_t *copy = malloc(n);
 	srand(1);
-	for (unsigned round = 0; round < 3000; round++) {
+	for (unsigned round = 0; round < 1500; round++) {
 		memcpy(copy, data, n);
 		size_t at = (size_t)rand() % n;
 		if (round % 3 == 0)
