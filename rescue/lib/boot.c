@@ -14,19 +14,22 @@
 #include "strv.h"
 
 /* Splits a grub/shell-ish line into words, honouring single and double
- * quotes and backslashes. */
+ * quotes and backslashes. Linear in the line's length: a hostile
+ * grub.cfg may hold one line of millions of words. */
 static int split_words(const char *line, char ***ret) {
 	_cleanup_strv_free_ char **words = NULL;
+	size_t n = 0, cap = 0;
+	/* Every word fits in a buffer as long as the line. */
+	_cleanup_free_ char *w = malloc(strlen(line) + 1);
+	if (!w)
+		return -ENOMEM;
 	const char *p = line;
 	for (;;) {
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (!*p || *p == '#')
 			break;
-		size_t cap = strlen(p) + 1, len = 0;
-		_cleanup_free_ char *w = malloc(cap);
-		if (!w)
-			return -ENOMEM;
+		size_t len = 0;
 		char quote = 0;
 		while (*p && (quote || (*p != ' ' && *p != '\t'))) {
 			if (quote == '\'' ) {
@@ -45,10 +48,17 @@ static int split_words(const char *line, char ***ret) {
 				w[len++] = *p;
 			p++;
 		}
-		w[len] = 0;
-		if (strv_push(&words, w) < 0)
+		if (n + 2 > cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char **m = realloc(words, ncap * sizeof(char *));
+			if (!m)
+				return -ENOMEM;
+			words = m;
+			cap = ncap;
+		}
+		if (!(words[n] = strndup(w, len)))
 			return -ENOMEM;
-		w = NULL;
+		words[++n] = NULL;
 	}
 	if (!words && !(words = calloc(1, sizeof(char *))))
 		return -ENOMEM;

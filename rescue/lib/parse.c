@@ -83,6 +83,8 @@ static int foreach_line(const char *text, int (*fn)(char *line, unsigned no, voi
 		int r = fn(s, no, userdata);
 		if (r < 0)
 			return r;
+		if (r > 0) /* the callback has seen enough */
+			break;
 	}
 	return 0;
 }
@@ -151,7 +153,7 @@ struct fstab_state {
 	rsc_context *ctx;
 	const char *filename;
 	struct rsc_fstab_entry *entries;
-	size_t n;
+	size_t n, cap;
 	unsigned bad;
 };
 
@@ -190,10 +192,15 @@ static int fstab_line(char *line, unsigned no, void *userdata) {
 		}
 		passno = (int)v;
 	}
-	struct rsc_fstab_entry *m = realloc(st->entries, (st->n + 1) * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	st->entries = m;
+	if (st->n == st->cap) {
+		size_t ncap = st->cap ? st->cap * 2 : 16;
+		struct rsc_fstab_entry *m = realloc(st->entries, ncap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		st->entries = m;
+		st->cap = ncap;
+	}
+	struct rsc_fstab_entry *m = st->entries;
 	struct rsc_fstab_entry *e = &m[st->n];
 	*e = (struct rsc_fstab_entry){ .passno = passno, .line = no };
 	e->spec = fstab_unescape(f[0]);
@@ -226,7 +233,7 @@ struct crypttab_state {
 	rsc_context *ctx;
 	const char *filename;
 	struct rsc_crypttab_entry *entries;
-	size_t n;
+	size_t n, cap;
 	unsigned bad;
 };
 
@@ -254,10 +261,15 @@ static int crypttab_line(char *line, unsigned no, void *userdata) {
 			 n < 2 ? "fewer than 2 fields" : n > 4 ? "more than 4 fields" : "'/' in the volume name");
 		return 0;
 	}
-	struct rsc_crypttab_entry *m = realloc(st->entries, (st->n + 1) * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	st->entries = m;
+	if (st->n == st->cap) {
+		size_t ncap = st->cap ? st->cap * 2 : 16;
+		struct rsc_crypttab_entry *m = realloc(st->entries, ncap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		st->entries = m;
+		st->cap = ncap;
+	}
+	struct rsc_crypttab_entry *m = st->entries;
 	struct rsc_crypttab_entry *e = &m[st->n];
 	*e = (struct rsc_crypttab_entry){ .line = no };
 	bool has_key = n >= 3 && !streq(f[2], "none") && !streq(f[2], "-");
@@ -289,11 +301,22 @@ int rsc_crypttab_parse(rsc_context *ctx, const char *text, const char *filename,
 
 /* ---- KEY=VALUE files ---- */
 
+/* Limits that real files never reach (os-release, /etc/default/grub and
+ * /etc/selinux/config hold a few dozen short assignments), so a hostile
+ * target cannot make the scan run for hours or exhaust the memory of a
+ * rescue machine: A=$A$A repeated doubles the value at every line. */
+#define ENV_MAX_LINES 10000
+#define ENV_MAX_VALUE (64u * 1024)
+#define ENV_MAX_EXPANSIONS 4096
+
 struct env_state {
 	rsc_context *ctx;
 	const char *filename;
 	char **env;
+	size_t n_env, cap_env;
 	unsigned bad;
+	unsigned lines;
+	unsigned expansions; /* $VAR references looked up so far */
 };
 
 const char *rsc_env_get(char *const *env, const char *key) {
@@ -305,7 +328,10 @@ const char *rsc_env_get(char *const *env, const char *key) {
 	return found;
 }
 
+/* Appends c to the value; -E2BIG past ENV_MAX_VALUE. */
 static int buf_putc(char **buf, size_t *len, size_t *cap, char c) {
+	if (*len >= ENV_MAX_VALUE)
+		return -E2BIG;
 	if (*len + 2 > *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 		char *n = realloc(*buf, ncap);
@@ -321,7 +347,8 @@ static int buf_putc(char **buf, size_t *len, size_t *cap, char c) {
 
 /* Expands $NAME and ${NAME} from earlier assignments of the same file,
  * which is how /etc/default/grub appends to its own variables. Command
- * substitution is never run: the text stays as it is. */
+ * substitution is never run: the text stays as it is. -E2BIG when the
+ * value grows too long or the file makes too many references. */
 static int expand_var(struct env_state *st, const char **pp, char **buf, size_t *len, size_t *cap) {
 	const char *p = *pp + 1;
 	bool braced = *p == '{';
@@ -330,15 +357,21 @@ static int expand_var(struct env_state *st, const char **pp, char **buf, size_t 
 	const char *s = p;
 	while (isalnum((unsigned char)*p) || *p == '_')
 		p++;
-	if (p == s || (braced && *p != '}'))
-		return buf_putc(buf, len, cap, '$'), (*pp)++, 0;
+	if (p == s || (braced && *p != '}')) {
+		(*pp)++;
+		return buf_putc(buf, len, cap, '$');
+	}
+	if (++st->expansions > ENV_MAX_EXPANSIONS)
+		return -E2BIG;
 	_cleanup_free_ char *name = strndup(s, (size_t)(p - s));
 	if (!name)
 		return -ENOMEM;
 	const char *v = rsc_env_get(st->env, name);
-	for (; v && *v; v++)
-		if (buf_putc(buf, len, cap, *v) < 0)
-			return -ENOMEM;
+	for (; v && *v; v++) {
+		int r = buf_putc(buf, len, cap, *v);
+		if (r < 0)
+			return r;
+	}
 	*pp = braced ? p + 1 : p;
 	return 0;
 }
@@ -365,6 +398,23 @@ static const char *substitution_end(const char *p) {
 	return NULL;
 }
 
+/* Appends kv (taking it) to the vector, which stays NULL-terminated;
+ * grows geometrically, as files of many lines would otherwise cost a
+ * time quadratic in their length. */
+static int env_push(struct env_state *st, char *kv) {
+	if (st->n_env + 2 > st->cap_env) {
+		size_t ncap = st->cap_env ? st->cap_env * 2 : 16;
+		char **m = realloc(st->env, ncap * sizeof(char *));
+		if (!m)
+			return -ENOMEM;
+		st->env = m;
+		st->cap_env = ncap;
+	}
+	st->env[st->n_env++] = kv;
+	st->env[st->n_env] = NULL;
+	return 0;
+}
+
 static int env_line(char *line, unsigned no, void *userdata) {
 	struct env_state *st = userdata;
 	/* Both declared before the first "goto bad": jumping past a cleanup
@@ -372,6 +422,12 @@ static int env_line(char *line, unsigned no, void *userdata) {
 	_cleanup_free_ char *val = NULL, *kv = NULL;
 	size_t len = 0, cap = 0;
 	char *p = line;
+	int r = 0;
+	if (++st->lines > ENV_MAX_LINES) {
+		log_warning(st->ctx, "%s: more than %u lines: not a KEY=VALUE configuration file; the rest is ignored",
+			    st->filename, ENV_MAX_LINES);
+		return 1; /* stop */
+	}
 	if (!text_ok(line)) {
 		bad_line(st->ctx, st->filename, no, &st->bad, "control characters or invalid UTF-8, ignored");
 		return 0;
@@ -388,8 +444,8 @@ static int env_line(char *line, unsigned no, void *userdata) {
 		goto bad;
 	*p++ = 0;
 
-	if (buf_putc(&val, &len, &cap, 0) < 0)
-		return -ENOMEM;
+	if ((r = buf_putc(&val, &len, &cap, 0)) < 0)
+		goto fail;
 	len = 0;
 	char quote = 0;
 	while (*p) {
@@ -397,12 +453,12 @@ static int env_line(char *line, unsigned no, void *userdata) {
 		if (quote == '\'') {
 			if (c == '\'')
 				quote = 0;
-			else if (buf_putc(&val, &len, &cap, c) < 0)
-				return -ENOMEM;
+			else if ((r = buf_putc(&val, &len, &cap, c)) < 0)
+				goto fail;
 			p++;
 		} else if (c == '\\' && p[1] && (!quote || strchr("\"\\$`", p[1]))) {
-			if (buf_putc(&val, &len, &cap, p[1]) < 0)
-				return -ENOMEM;
+			if ((r = buf_putc(&val, &len, &cap, p[1])) < 0)
+				goto fail;
 			p += 2;
 		} else if ((c == '`' || (c == '$' && p[1] == '(')) && quote != '\'') {
 			/* Command substitution is never run: its text is kept as
@@ -415,11 +471,11 @@ static int env_line(char *line, unsigned no, void *userdata) {
 				return 0;
 			}
 			for (; p < end; p++)
-				if (buf_putc(&val, &len, &cap, *p) < 0)
-					return -ENOMEM;
+				if ((r = buf_putc(&val, &len, &cap, *p)) < 0)
+					goto fail;
 		} else if (c == '$' && quote != '\'') {
-			if (expand_var(st, (const char **)&p, &val, &len, &cap) < 0)
-				return -ENOMEM;
+			if ((r = expand_var(st, (const char **)&p, &val, &len, &cap)) < 0)
+				goto fail;
 		} else if (c == '"') {
 			quote = quote ? 0 : '"';
 			p++;
@@ -433,8 +489,8 @@ static int env_line(char *line, unsigned no, void *userdata) {
 				log_debug(st->ctx, "%s:%u: text after the value of %s ignored", st->filename, no, key);
 			break;
 		} else {
-			if (buf_putc(&val, &len, &cap, c) < 0)
-				return -ENOMEM;
+			if ((r = buf_putc(&val, &len, &cap, c)) < 0)
+				goto fail;
 			p++;
 		}
 	}
@@ -444,9 +500,19 @@ static int env_line(char *line, unsigned no, void *userdata) {
 	}
 	if (asprintf(&kv, "%s=%s", key, val) < 0)
 		return -ENOMEM;
-	if (strv_push(&st->env, kv) < 0)
+	if (env_push(st, kv) < 0)
 		return -ENOMEM;
 	kv = NULL;
+	return 0;
+fail:
+	if (r != -E2BIG)
+		return r;
+	if (st->expansions > ENV_MAX_EXPANSIONS)
+		bad_line(st->ctx, st->filename, no, &st->bad,
+			 "more than %u variable references in the file: %s ignored", ENV_MAX_EXPANSIONS, key);
+	else
+		bad_line(st->ctx, st->filename, no, &st->bad, "value of %s longer than %u bytes, ignored", key,
+			 ENV_MAX_VALUE);
 	return 0;
 bad:
 	bad_line(st->ctx, st->filename, no, &st->bad, "not a KEY=VALUE assignment, ignored");
@@ -458,6 +524,7 @@ int rsc_envfile_parse(rsc_context *ctx, const char *text, const char *filename, 
 	st.env = calloc(1, sizeof(char *));
 	if (!st.env)
 		return -ENOMEM;
+	st.cap_env = 1;
 	int r = foreach_line(text, env_line, &st);
 	bad_lines_summary(ctx, filename, st.bad, "a KEY=VALUE file");
 	if (r < 0) {

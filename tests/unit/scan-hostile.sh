@@ -220,5 +220,23 @@ jqcheck truncated '[.systems[0].bootloader.entries[] | select(.source == "cut.co
 	'what a truncated BLS entry says is shown as it is'
 names truncated /etc/os-release /etc/fstab:3 /etc/default/grub /boot/grub2/grub.cfg cut.conf long.conf
 
+# ---- 6. bombs: inputs whose cost would grow much faster than their size
+# (a value doubling at each line, a million lines, a line of two million
+# words). Each scan must finish promptly, whatever the build.
+r=$host/a/bombs
+mkdir -p "$r/etc/default" "$r/boot/grub"
+{ echo 'ID=bomb'; echo 'A=0123456789abcdef'; for i in $(seq 1 40); do echo 'A=$A$A'; done; } >"$r/etc/os-release"
+awk 'BEGIN { for (i = 0; i < 1000000; i++) print "GRUB_X=1" }' | head -c 4000000 >"$r/etc/default/grub"
+{ printf 'menuentry x {\nlinux /vmlinuz'; awk 'BEGIN { for (i = 0; i < 1900000; i++) printf " a" }'; printf '\n}\n'; } \
+	>"$r/boot/grub/grub.cfg"
+printf 'fake kernel\n' >"$r/boot/vmlinuz-6.1.0-1-amd64"
+start=$SECONDS
+scan bombs "$r"
+checks=$((checks + 1))
+[ $((SECONDS - start)) -lt 100 ] || fail "bombs: two scans took $((SECONDS - start)) s"
+jqcheck bombs '.systems[0].os_release.ID == "bomb"'
+jqcheck bombs '.systems[0].bootloader.entries[0].linux == "/vmlinuz"'
+names bombs "/etc/os-release:15: value of A longer than" "/etc/default/grub: more than 10000 lines"
+
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]

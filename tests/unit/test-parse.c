@@ -420,6 +420,46 @@ static void test_env_bad_lines(void **state) {
 	assert_int_equal(n_warnings, 9);
 }
 
+/* A hostile file must not make the parser run for hours or eat the
+ * memory of a 512 MiB rescue machine. */
+static void test_env_limits(void **state) {
+	/* A=$A$A doubles the value at every line: 2^40 bytes by the end. */
+	char text[4096] = "ID=x\nA=0123456789abcdef\n";
+	for (int i = 0; i < 40; i++)
+		strcat(text, "A=$A$A\n");
+	strcat(text, "B=after\n");
+	_cleanup_strv_free_ char **env = env_parse(text, "/etc/default/grub");
+	assert_true(strlen(rsc_env_get(env, "A")) <= 64 * 1024);
+	assert_string_equal(rsc_env_get(env, "B"), "after");
+	assert_warned("/etc/default/grub:15: value of A longer than 65536 bytes, ignored");
+
+	/* Many lines: parsing stops, with a warning, after 10000. */
+	size_t n = 20000;
+	_cleanup_free_ char *many = malloc(n * 4 + 1);
+	assert_non_null(many);
+	for (size_t i = 0; i < n; i++)
+		memcpy(many + i * 4, i == n - 1 ? "Z=1\n" : "A=1\n", 4);
+	many[n * 4] = 0;
+	log_reset();
+	_cleanup_strv_free_ char **env2 = env_parse(many, "/etc/os-release");
+	assert_null(rsc_env_get(env2, "Z"));
+	assert_string_equal(rsc_env_get(env2, "A"), "1");
+	assert_warned("/etc/os-release: more than 10000 lines: not a KEY=VALUE configuration file");
+
+	/* Variable references: a budget per file. */
+	_cleanup_free_ char *refs = malloc(3 * 5000 + 64);
+	assert_non_null(refs);
+	strcpy(refs, "X=1\nY=");
+	for (int i = 0; i < 5000; i++)
+		strcat(refs, "$X,");
+	strcat(refs, "\nW=ok\n");
+	log_reset();
+	_cleanup_strv_free_ char **env3 = env_parse(refs, "f");
+	assert_null(rsc_env_get(env3, "Y"));
+	assert_string_equal(rsc_env_get(env3, "W"), "ok");
+	assert_warned("f:2: more than 4096 variable references in the file: Y ignored");
+}
+
 static void test_env_empty(void **state) {
 	_cleanup_strv_free_ char **env = env_parse("", "f");
 	assert_null(env[0]);
@@ -441,6 +481,7 @@ int main(void) {
 		cmocka_unit_test_setup(test_env_expansion, reset),
 		cmocka_unit_test_setup(test_env_export_later_wins, reset),
 		cmocka_unit_test_setup(test_env_bad_lines, reset),
+		cmocka_unit_test_setup(test_env_limits, reset),
 		cmocka_unit_test_setup(test_env_empty, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
