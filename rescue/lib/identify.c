@@ -426,8 +426,10 @@ static int read_tab(rsc_context *ctx, struct rsc_scan *scan, struct rsc_system *
 
 /* The fstab entry mounted at one of targets, or NULL. */
 static const struct rsc_fstab_entry *fstab_at(const struct rsc_system *s, const char *const *targets, int *ret_dev) {
-	for (size_t i = 0; i < s->n_fstab; i++)
-		for (const char *const *t = targets; *t; t++)
+	/* Targets in order of preference: a /boot line must not hide the
+	 * /boot/efi line after it. */
+	for (const char *const *t = targets; *t; t++)
+		for (size_t i = 0; i < s->n_fstab; i++)
 			if (streq(s->fstab[i].target, *t)) {
 				*ret_dev = s->fstab_device[i];
 				return &s->fstab[i];
@@ -721,7 +723,8 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 			/* The default subvolume's name (not its full path when it
 			 * is nested, as openSUSE's snapshots are). */
 			struct btrfs_ioctl_get_subvol_info_args info;
-			if (default_id != 5 && ioctl(mt->fd, BTRFS_IOC_GET_SUBVOL_INFO, &info) == 0)
+			/* Some kernels return a positive value on success. */
+			if (default_id != 5 && ioctl(mt->fd, BTRFS_IOC_GET_SUBVOL_INFO, &info) >= 0)
 				subvol = strdup(info.name);
 		}
 		r = identify_root(&id, mt->fd, mt->device, subvol, NULL);

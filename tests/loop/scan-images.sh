@@ -40,14 +40,17 @@ umount $r
 VFAT=$(grep -qw vfat /proc/filesystems && echo yes || echo no)
 
 # 2. btrfs root in subvolume `root` (Fedora's layout), ext4 /boot, SELinux.
-truncate -s 400M $w/btrfs.img
+truncate -s 440M $w/btrfs.img
 sfdisk -q $w/btrfs.img <<'PT'
 label: gpt
 size=100MiB, type=linux
 size=280MiB, type=linux
+size=40MiB, type=uefi
 PT
 loop_part $w/btrfs.img 1; bootp=$REPLY; loop_part $w/btrfs.img 2; bt=$REPLY
-mkfs.ext4 -q $bootp; mkfs.btrfs -q $bt >/dev/null
+loop_part $w/btrfs.img 3; besp=$REPLY
+mkfs.ext4 -q $bootp; mkfs.btrfs -q $bt >/dev/null; mkfs.vfat $besp >/dev/null
+BESP_UUID=$(blkid -s UUID -o value $besp)
 mount_tmp $bt; top=$REPLY
 btrfs -q subvolume create $top/root >/dev/null; btrfs -q subvolume create $top/home >/dev/null
 mini_root $top/root fedora 39 6.5.6-300.fc39.x86_64
@@ -60,6 +63,7 @@ cat > $top/root/etc/fstab <<EOT
 UUID=$BT_UUID / btrfs subvol=root,compress=zstd:1 0 0
 UUID=$BOOT_UUID /boot ext4 defaults 1 2
 UUID=$BT_UUID /home btrfs subvol=home,compress=zstd:1 0 0
+UUID=$BESP_UUID /boot/efi vfat umask=0077,shortname=winnt 0 2
 EOT
 rm -rf $top/root/boot/*
 mount_tmp $bootp; b=$REPLY
@@ -69,6 +73,14 @@ mkdir -p $b/loader/entries $b/grub2
 printf 'title Fedora Linux (6.5.6-300.fc39.x86_64) 39\nversion 6.5.6-300.fc39.x86_64\nlinux /vmlinuz-6.5.6-300.fc39.x86_64\ninitrd /initramfs-6.5.6-300.fc39.x86_64.img\noptions root=UUID=%s ro rootflags=subvol=root\n' $BT_UUID > $b/loader/entries/abc-6.5.6-300.fc39.x86_64.conf
 printf 'blscfg\n' > $b/grub2/grub.cfg
 umount $b $top
+
+# 2b. A whole-disk btrfs whose default subvolume @ holds the system.
+truncate -s 200M $w/btrfs-default.img; mkfs.btrfs -q $w/btrfs-default.img >/dev/null
+mount_tmp -o loop $w/btrfs-default.img; top=$REPLY
+btrfs -q subvolume create $top/@ >/dev/null
+mini_root $top/@ linuxmint 21.2 5.15.0-91-generic
+btrfs subvolume set-default $top/@
+umount $top
 
 # 3. LUKS2 and LUKS1 (fast KDF: format and probing need no device-mapper).
 truncate -s 64M $w/crypt.img
@@ -135,7 +147,7 @@ test_release
 ours() { losetup -a | grep -c "$w/" || true; }
 loops_before=$(ours)
 ls -d /tmp/rescue-scan.* 2>/dev/null | sort > $w/scandirs.before || true
-imgs=(gpt btrfs crypt lvm dirty-ext4 dirty-xfs garbage text truncated truncated-dos)
+imgs=(gpt btrfs btrfs-default crypt lvm dirty-ext4 dirty-xfs garbage text truncated truncated-dos)
 for i in "${imgs[@]}"; do sha256sum $w/$i.img; done > $w/sums.before
 
 set +e
@@ -195,6 +207,10 @@ assert_jq $J "$(sys fedora) | .kernels[0].initramfs" "/boot/initramfs-6.5.6-300.
 assert_jq $J "$(sys fedora) | .bootloader.bls" "true"
 assert_jq $J "$(sys fedora) | .selinux.mode + \" \" + .selinux.type + \" \" + (.selinux.policy_present|tostring)" "enforcing targeted true"
 assert_jq $J '[.systems[] | select(.os_release.ID == "fedora")] | length' "1" "the home subvolume is not a system"
+assert_jq $J "$(sys fedora) | .esp_device" "btrfs.img:p3" "the ESP line after /boot is found"
+assert_jq $J "$(sys linuxmint) | .root_device" "btrfs-default.img"
+assert_jq $J "$(sys linuxmint) | .subvol" "@" "the default subvolume is named"
+assert_jq $J '[.systems[] | select(.os_release.ID == "linuxmint")] | length' "1" "found once, not again in the walk"
 # LUKS
 assert_jq $J '.devices[] | select(.name=="crypt.img:p1") | .type + " " + .version + " " + .state' "crypto_LUKS 2 locked: needs passphrase"
 assert_jq $J '.devices[] | select(.name=="crypt.img:p1") | .uuid' "$L2_UUID"
@@ -218,5 +234,5 @@ grep -q "missing.img: cannot open the disk image" $w/scan.err || fail "missing.i
 grep -q "truncated.img: protective MBR but no valid GPT" $w/scan.err || fail "truncated.img not named"
 grep -q "truncated-dos.img: partition 2 lies outside the disk" $w/scan.err || fail "truncated-dos.img not named"
 assert_jq $J '.devices[] | select(.name=="truncated-dos.img:p1") | .type' "crypto_LUKS" "the partition that fits is still probed"
-assert_jq $J '.systems | length' "5"
+assert_jq $J '.systems | length' "6"
 echo "all checks passed"
