@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -154,6 +155,115 @@ static int cmp_target_depth(const void *a, const void *b) {
 	return strcmp(x->target, y->target);
 }
 
+/* lvm(8) with a configuration of its own: the rescue system's lvm.conf
+ * filters were written for another machine, and udev may not be running. */
+static const char lvm_config[] =
+	"devices { filter = [ \"a|.*|\" ] global_filter = [ \"a|.*|\" ] } "
+	"activation { udev_sync = 0 udev_rules = 0 }";
+
+static int run_quiet(char *const argv[], char **ret_output) {
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return negative_errno();
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return negative_errno();
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	_cleanup_fclose_ FILE *f = fdopen(pipefd[0], "r");
+	char *out = NULL;
+	size_t len = 0;
+	if (f) {
+		FILE *m = open_memstream(&out, &len);
+		char buf[4096];
+		size_t k;
+		while (m && (k = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, k, m);
+		if (m)
+			fclose(m);
+	} else
+		close(pipefd[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			free(out);
+			return negative_errno();
+		}
+	if (ret_output)
+		*ret_output = out;
+	else
+		free(out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Activates the volume groups found inactive, so the system's LVs are
+ * there as the target's own tools expect (/dev/VG/LV). Returns how many
+ * were activated. Without device-mapper, linear LVs remain reachable
+ * through their extents, and that is said. */
+static int activate_volume_groups(rsc_context *ctx, const struct rsc_scan *scan, bool rw) {
+	int n = 0;
+	for (size_t i = 0; i < scan->n_vgs; i++) {
+		const struct rsc_volume_group *vg = &scan->vgs[i];
+		if (vg->active)
+			continue;
+		/* PVs inside image files need a block device for lvm to find;
+		 * the LVs keep it busy, and it detaches itself once they are
+		 * deactivated. */
+		int fds[16];
+		size_t nfds = 0;
+		for (size_t d = 0; d < scan->n_devices && nfds < ELEMENTSOF(fds); d++) {
+			const struct rsc_device *dev = &scan->devices[d];
+			if (dev->node || !streq_ptr(dev->type, "LVM2_member") || !streq_ptr(dev->vg, vg->name))
+				continue;
+			_cleanup_free_ char *node = NULL;
+			int fd = loop_attach(dev->file, dev->offset, dev->size, !rw, &node);
+			if (fd >= 0)
+				fds[nfds++] = fd;
+		}
+		char *argv[] = { (char *)"lvm", (char *)"vgchange", (char *)"-ay", (char *)"--config",
+				 (char *)lvm_config, vg->name, NULL };
+		_cleanup_free_ char *out = NULL;
+		int r = run_quiet(argv, &out);
+		for (size_t k = 0; k < nfds; k++)
+			close(fds[k]);
+		/* One line for a message: lvm indents and wraps its own. */
+		for (char *p = out; p && *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		if (r == 127) {
+			log_warning(ctx, "Volume group %s: lvm(8) is not installed; its linear LVs are read through "
+				    "their extents", vg->name);
+			continue;
+		}
+		if (r != 0) {
+			size_t l = out ? strlen(out) : 0;
+			while (l && (out[l - 1] == ';' || out[l - 1] == ' '))
+				out[--l] = 0;
+			log_warning(ctx, "Volume group %s could not be activated (%s); its linear LVs are read "
+				    "through their extents", vg->name, out && *out ? out : "lvm vgchange failed");
+			continue;
+		}
+		r = rsc_undo_record(ctx, RSC_UNDO_VG, vg->name);
+		if (r < 0)
+			return r;
+		log_info(ctx, "Activated volume group %s", vg->name);
+		n++;
+	}
+	return n;
+}
+
 int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, char **ret_system) {
 	if (geteuid() != 0)
 		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Mounting needs root");
@@ -161,13 +271,46 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 	if (target[0] != '/')
 		return log_error_errno(ctx, EINVAL, "The target %s must be an absolute path", target);
 
-	struct rsc_scan_options so = { .images = opts->images };
+	/* A target that is already a mount point is refused: mounting over
+	 * it would hide what is there. */
+	struct stat st;
+	if (stat(target, &st) == 0 && !S_ISDIR(st.st_mode))
+		return log_error_errno(ctx, ENOTDIR, "The target %s is not a directory", target);
+	_cleanup_close_ int tfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd >= 0) {
+		struct stat parent;
+		_cleanup_free_ char *up = path_join(target, "..");
+		if (up && stat(up, &parent) == 0 && fstat(tfd, &st) == 0 && st.st_dev != parent.st_dev) {
+			log_notice(ctx, "%s is already a mount point; 'rescue umount' releases it first", target);
+			return -EBUSY;
+		}
+	}
+
+	/* Devices first: volume groups to activate change what the full
+	 * scan then sees. */
+	struct rsc_scan_options so = { .images = opts->images, .no_identify = true };
 	struct rsc_scan *scan = NULL;
 	int r = rsc_scan_run(ctx, &so, &scan);
 	if (r < 0)
 		return r;
+	int start = rsc_undo_count(ctx);
+	if (start < 0) {
+		rsc_scan_free(scan);
+		return start;
+	}
+	r = activate_volume_groups(ctx, scan, opts->read_write);
+	scan = rsc_scan_free(scan);
+	if (r < 0)
+		return r;
+	so.no_identify = false;
+	r = rsc_scan_run(ctx, &so, &scan);
+	if (r < 0) {
+		rsc_undo_to(ctx, (unsigned)start);
+		return r;
+	}
 	int si = choose_system(ctx, scan, opts->system);
 	if (si < 0) {
+		rsc_undo_to(ctx, (unsigned)start);
 		rsc_scan_free(scan);
 		return si;
 	}
@@ -177,32 +320,8 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		return log_error_errno(ctx, EINVAL, "%s is a directory, not a device: nothing to mount", s->id);
 	}
 
-	/* Already mounted by us: nothing to do (idempotent). */
-	struct stat st;
-	if (stat(target, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		rsc_scan_free(scan);
-		return log_error_errno(ctx, ENOTDIR, "The target %s is not a directory", target);
-	}
-	_cleanup_close_ int tfd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd >= 0) {
-		struct stat parent;
-		_cleanup_free_ char *up = path_join(target, "..");
-		if (up && stat(up, &parent) == 0 && fstat(tfd, &st) == 0 && st.st_dev != parent.st_dev) {
-			log_notice(ctx, "%s is already a mount point; 'rescue umount' releases it first", target);
-			rsc_scan_free(scan);
-			return -EBUSY;
-		}
-	}
-
-	if (rsc_context_cancelled(ctx)) {
-		rsc_scan_free(scan);
-		return -ECANCELED;
-	}
-	int start = rsc_undo_count(ctx);
-	if (start < 0) {
-		rsc_scan_free(scan);
-		return start;
-	}
+	if (rsc_context_cancelled(ctx))
+		r = -ECANCELED;
 	const struct rsc_device *root = &scan->devices[s->root_device];
 	_cleanup_free_ char *root_opts = NULL;
 	if (s->subvol && asprintf(&root_opts, "subvol=%s", s->subvol) < 0)

@@ -193,6 +193,10 @@ static int probe_lvm(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd, i
 			break;
 		}
 		_cleanup_close_ int lfd = -EBADF;
+		if (active)
+			for (size_t v = 0; v < scan->n_vgs; v++)
+				if (streq(scan->vgs[v].name, info.vg_name))
+					scan->vgs[v].active = true;
 		if (active) {
 			d->node = TAKE_PTR(node);
 			r = set_str(&d->file, d->node);

@@ -82,6 +82,32 @@ set +e; wait $pid; rc=$?; set -e
 left
 echo "ok: SIGTERM during mount (root already mounted) undoes it: exit 15, nothing left"
 
+# LVM: the root on an LV. Where device-mapper works the VG is activated
+# (and deactivated by umount); here its linear LV is read through its
+# extents, which is said.
+truncate -s 128M $w/lvm.img
+printf 'label: dos\ntype=8e\n' | sfdisk -q $w/lvm.img
+loop_part $w/lvm.img 1; pv=$REPLY
+pvcreate -q $pv; vgcreate -q vgmnt $pv
+lvcreate -q --driverloaded n -an -Zn -L 64M -n root vgmnt 2>/dev/null
+pe_start=$(pvs --noheadings --units b --nosuffix -o pe_start $pv | tr -d ' ')
+pstart=$(sfdisk -J $w/lvm.img | jq '.partitiontable.partitions[0].start')
+loop_file -o $((pstart * 512 + pe_start)) --sizelimit $((64 << 20)) $w/lvm.img; lv=$REPLY
+mkfs.ext4 -q $lv
+mount_tmp $lv; mini_root $REPLY debian 12 6.1.0-13-amd64
+echo "/dev/mapper/vgmnt-root / ext4 defaults 0 1" > $REPLY/etc/fstab
+test_release
+"$RESCUE" mount --image $w/lvm.img --target $T 2>$w/err
+cat $w/err
+test -e $T/usr/lib/modules/6.1.0-13-amd64/kernel || fail "LV root not mounted"
+if grep -qw device-mapper /proc/misc; then
+	grep -q "^vg vgmnt" $RESCUE_STATE_DIR/actions || fail "VG activation not recorded"
+else
+	grep -q "vgmnt could not be activated" $w/err || fail "failed activation not reported"
+fi
+"$RESCUE" umount; left
+echo "ok: a root on LVM mounts (through device-mapper, or its extents where there is none)"
+
 # Unlock: three wrong passphrases open nothing; the right one is accepted
 # (and mapped where the kernel has device-mapper).
 truncate -s 40M $w/luks.img
