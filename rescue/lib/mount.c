@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dm.h"
 #include "fileio.h"
 #include "loop.h"
 #include "rescue/assemble.h"
@@ -320,6 +321,35 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		return log_error_errno(ctx, EINVAL, "%s is a directory, not a device: nothing to mount", s->id);
 	}
 
+	/* Mappings we opened as luks-<UUID> take the name the system's
+	 * crypttab gives them: its tools look them up by that name (Debian's
+	 * cryptroot hook leaves a volume out of the initramfs otherwise). */
+	for (size_t i = 0; r >= 0 && i < s->n_crypttab; i++) {
+		int p = s->crypttab_device[i];
+		for (size_t c = 0; p >= 0 && c < scan->n_devices; c++) {
+			struct rsc_device *m = &scan->devices[c];
+			if (m->kind != RSC_DEVICE_CRYPT || m->parent != p || streq(m->name, s->crypttab[i].name))
+				continue;
+			if (!rsc_undo_has(ctx, RSC_UNDO_CRYPT, m->name)) {
+				log_notice(ctx, "%s is open as %s, not %s as the system's crypttab says; it was not opened "
+					   "by rescue, so it keeps its name", scan->devices[p].name, m->name,
+					   s->crypttab[i].name);
+				continue;
+			}
+			int q = dm_rename(ctx, m->name, s->crypttab[i].name);
+			if (q >= 0)
+				q = rsc_undo_rename(ctx, RSC_UNDO_CRYPT, m->name, s->crypttab[i].name);
+			if (q < 0)
+				log_warning(ctx, "%s stays %s (crypttab says %s)", scan->devices[p].name, m->name,
+					    s->crypttab[i].name);
+			else {
+				log_info(ctx, "Renamed %s to %s, as the system's crypttab names it", m->name,
+					 s->crypttab[i].name);
+				set_strf(&m->node, "/dev/mapper/%s", s->crypttab[i].name);
+				set_str(&m->file, m->node);
+			}
+		}
+	}
 	if (rsc_context_cancelled(ctx))
 		r = -ECANCELED;
 	const struct rsc_device *root = &scan->devices[s->root_device];

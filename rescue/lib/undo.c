@@ -116,6 +116,35 @@ int rsc_undo_record(rsc_context *ctx, enum rsc_undo_kind kind, const char *arg) 
 	return 0;
 }
 
+bool rsc_undo_has(rsc_context *ctx, enum rsc_undo_kind kind, const char *arg) {
+	_cleanup_close_ int lock = journal_lock(ctx);
+	_cleanup_strv_free_ char **lines = NULL;
+	_cleanup_free_ char *want = NULL;
+	if (lock < 0 || journal_read(&lines) < 0 || asprintf(&want, "%s %s", kind_names[kind], arg) < 0)
+		return false;
+	return strv_contains(lines, want);
+}
+
+int rsc_undo_rename(rsc_context *ctx, enum rsc_undo_kind kind, const char *from, const char *to) {
+	_cleanup_close_ int lock = journal_lock(ctx);
+	if (lock < 0)
+		return lock;
+	_cleanup_strv_free_ char **lines = NULL;
+	int r = journal_read(&lines);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *old = NULL, *new = NULL;
+	if (asprintf(&old, "%s %s", kind_names[kind], from) < 0 || asprintf(&new, "%s %s", kind_names[kind], to) < 0)
+		return -ENOMEM;
+	for (char **l = lines; l && *l; l++)
+		if (streq(*l, old)) {
+			free(*l);
+			*l = TAKE_PTR(new);
+			return journal_write(lines);
+		}
+	return -ENOENT;
+}
+
 int rsc_undo_count(rsc_context *ctx) {
 	_cleanup_close_ int lock = journal_lock(ctx);
 	if (lock < 0)

@@ -24,6 +24,10 @@ enum rsc_undo_kind {
 
 /* Records an action to undo later. */
 int rsc_undo_record(rsc_context *ctx, enum rsc_undo_kind kind, const char *arg);
+/* Is this action recorded (did rescue do it)? */
+bool rsc_undo_has(rsc_context *ctx, enum rsc_undo_kind kind, const char *arg);
+/* Replaces the argument of a recorded action (a renamed mapping). */
+int rsc_undo_rename(rsc_context *ctx, enum rsc_undo_kind kind, const char *from, const char *to);
 /* Undoes every recorded action, newest first. Entries whose object is
  * already gone are dropped as stale; entries that fail stay recorded.
  * Returns the number of entries undone, or a negative errno (-EBUSY: some
