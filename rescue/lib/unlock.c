@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <libcryptsetup.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,43 @@ static int try_key(rsc_context *ctx, struct crypt_device *cd, const char *name, 
 	if (r < 0)
 		return r == -ENODEV || r == -ENOTSUP || r == -ENOSYS ? -ENOTSUP : r;
 	return 0;
+}
+
+static uint64_t mem_available_kb(void) {
+	_cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	unsigned long long kb;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			return kb;
+	return 0;
+}
+
+/* Argon2 keyslots need their memory cost in RAM, at once: on a small
+ * rescue machine that is the difference between a slow unlock and a
+ * failed one. Say which, before anyone types a passphrase. */
+static void describe_keyslots(rsc_context *ctx, struct crypt_device *cd, const char *name) {
+	uint64_t avail = mem_available_kb();
+	int max = crypt_keyslot_max(crypt_get_type(cd));
+	bool told = false;
+	for (int k = 0; k < max; k++) {
+		crypt_keyslot_info st = crypt_keyslot_status(cd, k);
+		if (st != CRYPT_SLOT_ACTIVE && st != CRYPT_SLOT_ACTIVE_LAST)
+			continue;
+		struct crypt_pbkdf_type pbkdf;
+		if (crypt_keyslot_get_pbkdf(cd, k, &pbkdf) < 0 || !pbkdf.type)
+			continue;
+		if (pbkdf.max_memory_kb && avail && pbkdf.max_memory_kb > avail)
+			log_warning(ctx, "%s: keyslot %d uses %s with %u MiB of memory, but only %llu MiB are available: "
+				    "unlocking with it may fail. Free memory (close programs, add swap) or boot with "
+				    "more RAM", name, k, pbkdf.type, pbkdf.max_memory_kb / 1024,
+				    (unsigned long long)(avail / 1024));
+		else if (!told && pbkdf.max_memory_kb >= 65536) {
+			log_notice(ctx, "%s: %s key derivation (%u MiB) takes a few seconds per try", name, pbkdf.type,
+				   pbkdf.max_memory_kb / 1024);
+			told = true;
+		}
+	}
 }
 
 int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
@@ -124,6 +162,7 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 			continue;
 		}
 
+		describe_keyslots(ctx, cd, d->name);
 		int q = -EPERM;
 		if (opts->key_file) {
 			q = try_key(ctx, cd, name, opts->key_file, 0, true);
