@@ -5,6 +5,7 @@
  * linux/initrd lines, and for ESP stubs the UUID they search for.
  */
 #include <ctype.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,11 +114,19 @@ static const char *initrd_main(char *const *words) {
 	return found;
 }
 
+/* Appends a zeroed entry. The array belongs to the caller (no capacity is
+ * passed), so the allocation's own size tells whether it has room; it
+ * grows by doubling, since a grub.cfg of 100000 entries growing one by
+ * one would copy gigabytes where realloc cannot grow in place. */
 static struct rsc_boot_entry *entry_new(struct rsc_boot_entry **entries, size_t *n) {
-	struct rsc_boot_entry *m = realloc(*entries, (*n + 1) * sizeof(*m));
-	if (!m)
-		return NULL;
-	*entries = m;
+	struct rsc_boot_entry *m = *entries;
+	if (!m || malloc_usable_size(m) < (*n + 1) * sizeof(*m)) {
+		size_t want = *n < 8 ? 8 : *n * 2;
+		m = realloc(*entries, want * sizeof(*m));
+		if (!m)
+			return NULL;
+		*entries = m;
+	}
 	m[*n] = (struct rsc_boot_entry){ 0 };
 	return &m[(*n)++];
 }

@@ -135,7 +135,7 @@ struct walk {
 	uint64_t pe_start;          /* sectors */
 	struct lvm_pv_info *info;
 	struct lv_parse *lvs;
-	size_t n_lvs;
+	size_t n_lvs, cap_lvs;
 	int error;
 };
 
@@ -166,12 +166,19 @@ static void walk_section(struct tok *t, struct walk *w, int depth, const char *n
 			names[depth] = key;
 			/* A new LV section: logical_volumes/<name>. */
 			if (depth == 2 && streq(names[1], "logical_volumes")) {
-				struct lv_parse *m = realloc(w->lvs, (w->n_lvs + 1) * sizeof(*m));
-				if (!m) {
-					w->error = -ENOMEM;
-					return;
+				if (w->n_lvs == w->cap_lvs) {
+					/* Doubling: metadata of 100000 tiny sections
+					 * must not cost a copy per section. */
+					size_t ncap = w->cap_lvs ? w->cap_lvs * 2 : 16;
+					struct lv_parse *nm = realloc(w->lvs, ncap * sizeof(*nm));
+					if (!nm) {
+						w->error = -ENOMEM;
+						return;
+					}
+					w->lvs = nm;
+					w->cap_lvs = ncap;
 				}
-				w->lvs = m;
+				struct lv_parse *m = w->lvs;
 				m[w->n_lvs] = (struct lv_parse){ .name = strdup(key) };
 				if (!m[w->n_lvs].name) {
 					w->error = -ENOMEM;
@@ -281,20 +288,15 @@ int lvm_parse_metadata(const char *text, size_t len, const char *pv_uuid, struct
 	if (!w.error && !info.vg_name)
 		w.error = -EBADMSG;
 
+	if (!w.error && w.n_lvs && !(info.lvs = calloc(w.n_lvs, sizeof(*info.lvs))))
+		w.error = -ENOMEM;
 	for (size_t i = 0; i < w.n_lvs; i++) {
 		struct lv_parse *p = &w.lvs[i];
 		if (w.error) {
 			free(p->name);
 			continue;
 		}
-		struct lvm_lv *m = realloc(info.lvs, (info.n_lvs + 1) * sizeof(*m));
-		if (!m) {
-			free(p->name);
-			w.error = -ENOMEM;
-			continue;
-		}
-		info.lvs = m;
-		struct lvm_lv *lv = &m[info.n_lvs++];
+		struct lvm_lv *lv = &info.lvs[info.n_lvs++];
 		*lv = (struct lvm_lv){ .name = p->name };
 		if (p->segments == 1 && p->striped_one && w.this_pv[0] && streq(p->pv_ref, w.this_pv) &&
 		    info.extent_size && p->extent_count < UINT64_MAX / info.extent_size &&

@@ -231,6 +231,39 @@ static void test_grub_damaged(void **state) {
 	entries_free(e, n);
 }
 
+/* Many entries, appended one at a time, in linear time (also under ASan,
+ * whose realloc always copies); and one line of a million words. */
+static void test_grub_large(void **state) {
+	size_t n = 100000;
+	static const char one[] = "menuentry 'a' {\nlinux /v\n}\n";
+	_cleanup_free_ char *text = malloc(n * (sizeof(one) - 1) + 1);
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++)
+		memcpy(text + i * (sizeof(one) - 1), one, sizeof(one) - 1);
+	text[n * (sizeof(one) - 1)] = 0;
+	struct rsc_boot_entry *e = NULL;
+	size_t k = 0;
+	assert_int_equal(grub_cfg_entries(ctx, text, "big.cfg", &e, &k), 0);
+	assert_int_equal(k, n);
+	assert_string_equal(e[n - 1].kernel, "/v");
+	entries_free(e, k);
+
+	size_t words = 1000000;
+	_cleanup_free_ char *line = malloc(words * 2 + 64);
+	assert_non_null(line);
+	size_t off = (size_t)sprintf(line, "menuentry x {\nlinux /vmlinuz");
+	for (size_t i = 0; i < words; i++) {
+		memcpy(line + off, " a", 2);
+		off += 2;
+	}
+	strcpy(line + off, "\n}\n");
+	e = NULL, k = 0;
+	assert_int_equal(grub_cfg_entries(ctx, line, "long.cfg", &e, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(strlen(e[0].options), words * 2 - 1);
+	entries_free(e, k);
+}
+
 /* ---- ESP stubs ---- */
 
 static void test_classify_stubs(void **state) {
@@ -382,6 +415,7 @@ int main(void) {
 		cmocka_unit_test_setup(test_grub_variants, reset),
 		cmocka_unit_test_setup(test_grub_appends, reset),
 		cmocka_unit_test_setup(test_grub_damaged, reset),
+		cmocka_unit_test_setup(test_grub_large, reset),
 		cmocka_unit_test_setup(test_classify_stubs, reset),
 		cmocka_unit_test_setup(test_classify_full, reset),
 		cmocka_unit_test_setup(test_classify_search_forms, reset),

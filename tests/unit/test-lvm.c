@@ -219,6 +219,24 @@ static void test_overflow(void **state) {
 	lvm_pv_info_done(&info);
 }
 
+/* 1 MiB of tiny LV sections (the most a metadata area is read for): must
+ * parse in linear time, not copy the growing list per section. */
+static void test_many_lvs(void **state) {
+	size_t n = 200000, off = 0;
+	_cleanup_free_ char *text = malloc(n * 5 + 64);
+	assert_non_null(text);
+	off += (size_t)sprintf(text, "vg {\nlogical_volumes {\n");
+	for (size_t i = 0; i < n; i++) {
+		memcpy(text + off, "a {}\n", 5);
+		off += 5;
+	}
+	off += (size_t)sprintf(text + off, "}\n}\n");
+	struct lvm_pv_info info;
+	assert_int_equal(lvm_parse_metadata(text, off, NULL, &info), 0);
+	assert_int_equal(info.n_lvs, n);
+	lvm_pv_info_done(&info);
+}
+
 /* ---- the on-disk PV: label, PV header, metadata area ---- */
 
 #define MDA_OFFSET 4096u
@@ -368,6 +386,7 @@ int main(void) {
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_truncated_segment),
 		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_many_lvs),
 		cmocka_unit_test(test_read_pv),
 		cmocka_unit_test(test_read_pv_wrapped),
 		cmocka_unit_test(test_read_pv_errors),
