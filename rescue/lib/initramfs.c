@@ -772,6 +772,12 @@ int rsc_initramfs_walk(rsc_initramfs *img, rsc_initramfs_entry_fn entry_fn, rsc_
 		s->length = in_offset(img) - start;
 		if (r != 0)
 			break;
+		if (s->uncompressed == 0) {
+			/* Nothing decoded: a stream cut right after its header
+			 * (lz4 has no end marker to tell). */
+			r = format_error(img, "the compressed stream holds no cpio data");
+			break;
+		}
 		decoder_free(img->dec);
 		img->dec = NULL;
 		if (segment_fn && (r = segment_fn(img, s, userdata)) != 0)

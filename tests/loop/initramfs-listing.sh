@@ -44,14 +44,14 @@ d = json.load(sys.stdin)
 print(" ".join("%s:%d:%d" % (s["compression"], s["entries"], s["early_microcode"]) for s in d["segments"]))'
 }
 got=$(seg "$dir/multi-segment.img")
-want_multi="none:$(($(cpio -t --quiet <"$dir/multi-segment.img" 2>/dev/null | wc -l)))"
 case $got in
 "none:"*" gzip:"*" zstd:"*" xz:"*" bzip2:"*" lzma:"*" lzo:"*" lz4:"*) echo "ok: multi-segment: $got" ;;
 *) bad "multi-segment segments: $got" ;;
 esac
-case $(seg "$dir/mkinitramfs-zstd.img") in
-"none:"*":1 "*"zstd:"*) echo "ok: mkinitramfs: early microcode archive, then zstd" ;;
-*) bad "mkinitramfs segments: $(seg "$dir/mkinitramfs-zstd.img")" ;;
+got=$(seg "$dir/mkinitramfs.img")
+case $got in
+"none:"*":1 gzip:"*|"none:"*":1 zstd:"*) echo "ok: mkinitramfs: early microcode archives, then the main one: $got" ;;
+*) bad "mkinitramfs segments: $got" ;;
 esac
 case $(seg "$dir/dracut-ucode-gzip.img") in
 "none:"*":1 gzip:"*) echo "ok: dracut early microcode, then gzip" ;;
@@ -62,7 +62,6 @@ case $got in
 "none:"*":1 gzip:"*" xz:"*) echo "ok: GRUB concatenation: $got" ;;
 *) bad "grub-concat segments: $got" ;;
 esac
-: "$want_multi"
 
 # 3. cat and extract give what cpio gives.
 f=usr/lib/initrd-release
@@ -91,7 +90,7 @@ expect_bad() { # label, image, [words]
 		bad "$1: message lacks '$3': $(cat "$tmp/err")"
 	fi
 }
-for src in dracut-ucode-gzip dracut-zstd dracut-xz dracut-lz4 mkinitramfs-zstd; do
+for src in dracut-ucode-gzip dracut-zstd dracut-xz dracut-lz4 mkinitramfs; do
 	img=$dir/$src.img
 	size=$(stat -c %s "$img")
 	# A cut inside the last segment always breaks it; the first few
@@ -121,7 +120,7 @@ done
 echo "ok: bit flips"
 cp "$dir/dracut-zstd.img" "$tmp/zero.img"
 dd if=/dev/zero of="$tmp/zero.img" bs=1 seek=4096 count=4096 conv=notrunc status=none
-expect_bad "zeroed bytes" "$tmp/zero.img" "corrupt zstd data"
+expect_bad "zeroed bytes" "$tmp/zero.img" "corrupt zstd data\|junk within compressed archive"
 { printf 'XX'; cat "$dir/dracut-gzip.img"; } >"$tmp/magic.img"
 expect_bad "wrong magic" "$tmp/magic.img" "invalid magic at start of compressed archive"
 (cd "$tmp" && mkdir -p odc/etc && echo x >odc/etc/x && (cd odc && find . | cpio -o -H odc --quiet) >odc.img)

@@ -61,21 +61,29 @@ kver=$(cat "$dir/kver")
 sed -i 's/^CONFIG_RD_ZSTD=y/# CONFIG_RD_ZSTD is not set/' "$tmp/root/boot/config-$kver"
 verify 7 "zstd image, kernel without CONFIG_RD_ZSTD" "$dir/dracut-zstd.img" "$tmp/root" && missing "no zstd" zstd
 
-# A stored cmdline naming another root, appended as one more segment (as
-# a boot loader would concatenate it).
+# A stored cmdline naming another root, appended as one more segment, as
+# a boot loader concatenates it: padded to 4 bytes first (without the
+# padding the kernel reports broken padding, and so does verify).
+pad4() { head -c $(((4 - $(stat -c %s "$1") % 4) % 4)) /dev/zero; }
 mkdir -p "$tmp/cmd/etc/cmdline.d"
 echo "root=UUID=00000000-dead-beef-0000-000000000000 rd.lvm.lv=other/root" >"$tmp/cmd/etc/cmdline.d/90-root.conf"
 (cd "$tmp/cmd" && find . | cpio -o -H newc --quiet) >"$tmp/cmd.cpio"
-cat "$dir/dracut-crypt-lvm.img" "$tmp/cmd.cpio" >"$tmp/cmdline.img"
+{ cat "$dir/dracut-crypt-lvm.img"; pad4 "$dir/dracut-crypt-lvm.img"; cat "$tmp/cmd.cpio"; } >"$tmp/cmdline.img"
 verify 7 "stored cmdline contradicting the root" "$tmp/cmdline.img" "$root" && missing "cmdline" 'root=' 'rd.lvm.lv='
 echo "root=/dev/mapper/vg0-root rd.lvm.lv=vg0/root" >"$tmp/cmd/etc/cmdline.d/90-root.conf"
 (cd "$tmp/cmd" && find . | cpio -o -H newc --quiet) >"$tmp/cmd.cpio"
-cat "$dir/dracut-crypt-lvm.img" "$tmp/cmd.cpio" >"$tmp/cmdline.img"
+{ cat "$dir/dracut-crypt-lvm.img"; pad4 "$dir/dracut-crypt-lvm.img"; cat "$tmp/cmd.cpio"; } >"$tmp/cmdline.img"
 verify 0 "stored cmdline agreeing with the root" "$tmp/cmdline.img" "$root"
+
+cat "$dir/dracut-crypt-lvm.img" "$tmp/cmd.cpio" >"$tmp/unpadded.img"
+if [ $(($(stat -c %s "$dir/dracut-crypt-lvm.img") % 4)) -ne 0 ]; then
+	verify 7 "unpadded concatenation" "$tmp/unpadded.img" "$root" && missing "unpadded" image
+	grep -q "broken padding" "$tmp/out" || bad "unpadded concatenation: no 'broken padding'"
+fi
 
 # initramfs-tools: the image from a chroot knows nothing of the root's
 # LUKS device, so cryptsetup-initramfs would not unlock it.
-verify 7 "mkinitramfs without the root in cryptroot/crypttab" "$dir/mkinitramfs-zstd.img" "$dir/root-initramfs-tools" &&
+verify 7 "mkinitramfs without the root in cryptroot/crypttab" "$dir/mkinitramfs.img" "$dir/root-initramfs-tools" &&
 	missing "mkinitramfs" 'cryptroot/crypttab'
 
 # Broken image: a verdict, not a crash.

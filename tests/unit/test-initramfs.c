@@ -164,6 +164,19 @@ static void test_errors(void **state) {
 	expect_error("truncated.cpio.zst", "truncated zstd stream");
 	expect_error("bad-checksum.cpio", "bad data checksum");
 	expect_error("sample-frame.cpio.lz4", "lz4 frame format");
+	expect_error("empty.lz4", "holds no cpio data");
+}
+
+static void test_squashed(void **state) {
+	struct listing l;
+	rsc_initramfs *img;
+	assert_int_equal(list_file("squash.cpio", &l, &img), 0);
+	assert_string_equal(rsc_initramfs_squashed(img), "squash-root.img");
+	assert_int_equal(l.n, 3);
+	rsc_initramfs_free(img);
+	assert_int_equal(list_file("sample.cpio", &l, &img), 0);
+	assert_null(rsc_initramfs_squashed(img));
+	rsc_initramfs_free(img);
 }
 
 static void *slurp(const char *name, size_t *ret_n) {
@@ -330,6 +343,7 @@ int main(void) {
 		cmocka_unit_test(test_every_compression),
 		cmocka_unit_test(test_multi_segments),
 		cmocka_unit_test(test_namepad),
+		cmocka_unit_test(test_squashed),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_truncation_everywhere),
 		cmocka_unit_test(test_bit_flips_and_zeros),
