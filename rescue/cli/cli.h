@@ -23,6 +23,8 @@ enum {
 	EXIT_AMBIGUOUS = 13,  /* several systems and none chosen */
 	EXIT_BUSY = 14,       /* the target is already mounted or in use */
 	EXIT_CANCELLED = 15,  /* interrupted (SIGINT/SIGTERM); what was done is undone */
+	EXIT_FINDINGS = 20,   /* diagnose: problems that keep the system from booting */
+	EXIT_WARNINGS = 21,   /* diagnose: warnings only */
 };
 
 struct cli {
@@ -70,5 +72,6 @@ int verb_mount(struct cli *cli, int argc, char **argv);
 int verb_unlock(struct cli *cli, int argc, char **argv);
 int verb_chroot(struct cli *cli, int argc, char **argv);
 int verb_umount(struct cli *cli, int argc, char **argv);
+int verb_diagnose(struct cli *cli, int argc, char **argv);
 /* Applies -v/-q and --profiles to the context once a verb parsed its options. */
 int cli_setup(struct cli *cli);

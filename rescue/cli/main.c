@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
 	{ "unlock", "[DEV...] [--key-file F]", "open LUKS volumes (passphrase from the terminal, a key file or an fd)", verb_unlock },
 	{ "mount", "[SYSTEM] [--target DIR] [--rw]", "mount an installed system following its fstab", verb_mount },
 	{ "chroot", "[--target DIR] [-- CMD...]", "run a shell or CMD inside the mounted system", verb_chroot },
+	{ "diagnose", "[SYSTEM] [--target DIR] [--json]", "find why a system does not boot, with evidence and fixes", verb_diagnose },
 	{ "umount", "", "undo every mount, unlock and activation made", verb_umount },
 };
 

@@ -19,6 +19,7 @@ rsc_context *rsc_context_free(rsc_context *ctx) {
 	if (!ctx)
 		return NULL;
 	free(ctx->profile_dir);
+	free(ctx->state_dir);
 	free(ctx);
 	return NULL;
 }
@@ -121,4 +122,13 @@ void rsc_context_set_cancel(rsc_context *ctx, bool (*fn)(void *userdata), void *
 
 bool rsc_context_cancelled(rsc_context *ctx) {
 	return ctx->cancel_fn && ctx->cancel_fn(ctx->cancel_userdata);
+}
+
+int rsc_context_set_state_dir(rsc_context *ctx, const char *dir) {
+	char *d = NULL;
+	if (dir && !(d = strdup(dir)))
+		return -ENOMEM;
+	free(ctx->state_dir);
+	ctx->state_dir = d;
+	return 0;
 }

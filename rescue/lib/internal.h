@@ -15,6 +15,7 @@ struct rsc_context {
 	unsigned n_warnings;
 	unsigned n_errors;
 	char *profile_dir;
+	char *state_dir;
 	bool (*cancel_fn)(void *userdata);
 	void *cancel_userdata;
 };

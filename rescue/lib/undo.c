@@ -30,13 +30,19 @@ static const char *const kind_names[] = {
 	[RSC_UNDO_LOOP] = "loop",
 };
 
+/* The context's directory, else $RESCUE_STATE_DIR, else /run/rescue. The
+ * current one is kept for the messages of this file. */
+static __thread const char *current_dir;
 static const char *state_dir(void) {
+	if (current_dir)
+		return current_dir;
 	const char *d = secure_getenv("RESCUE_STATE_DIR");
 	return d && *d ? d : "/run/rescue";
 }
 
 /* Opens and locks the journal directory's lock file. */
 static int journal_lock(rsc_context *ctx) {
+	current_dir = ctx->state_dir;
 	const char *d = state_dir();
 	if (mkdir(d, 0700) < 0 && errno != EEXIST)
 		return log_error_errno(ctx, errno, "Cannot create %s: %m", d);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Print the path of the demo disk image, building it when missing: an MBR
 # disk holding a real Debian 12 install from Debian packages (the cached
-# "dracut" tree): ext4 /boot, ext4 root, swap, fstab by UUID, and a
+# "dracut" tree): ext4 /boot (512 MiB), ext4 root, swap, fstab by UUID, and a
 # grub.cfg written by the install's own update-grub in a chroot.
 #
 # Cached outside the tree in $RESCUE_CACHE/demo, keyed by a hash of this
@@ -29,10 +29,10 @@ cleanup() {
 trap cleanup EXIT
 
 img=$work/disk.img
-truncate -s 2600M "$img"
+truncate -s 2800M "$img"
 sfdisk -q "$img" <<'PT'
 label: dos
-start=2048, size=300MiB, type=83, bootable
+start=2048, size=512MiB, type=83, bootable
 size=2200MiB, type=83
 size=64MiB, type=82
 PT

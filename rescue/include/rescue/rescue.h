@@ -44,6 +44,11 @@ int rsc_context_set_profile_dir(rsc_context *ctx, const char *dir);
 unsigned rsc_context_get_warnings(const rsc_context *ctx);
 unsigned rsc_context_get_errors(const rsc_context *ctx);
 
+/* Where the undo journal lives (default: $RESCUE_STATE_DIR, else
+ * /run/rescue). A private directory keeps a throw-away mount out of the
+ * machine's journal. */
+int rsc_context_set_state_dir(rsc_context *ctx, const char *dir);
+
 /* Long operations poll this between steps; when it returns true they undo
  * what they did so far and return -ECANCELED. Front-ends set it from their
  * SIGINT/SIGTERM handlers. */

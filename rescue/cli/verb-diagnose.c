@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rescue diagnose: findings, each with evidence, explanation and fix. */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "macro.h"
+#include "rescue/assemble.h"
+#include "rescue/diagnose.h"
+#include "rescue/scan.h"
+
+static const char diagnose_usage[] =
+	"Usage: rescue diagnose [SYSTEM] [--target DIR] [--image FILE]... [--json]\n\n"
+	"Find what keeps an installed system from booting: /boot and ESP space,\n"
+	"kernels without modules or initramfs, initramfs images that are damaged or\n"
+	"cannot mount this root, boot entries pointing at missing files or devices,\n"
+	"a replaced ESP stub, fstab/crypttab entries naming absent devices, wrong\n"
+	"SELinux labels. Read-only. Without --target the system is mounted\n"
+	"read-only in a private namespace for the check and released after; with\n"
+	"--target DIR it is read where 'rescue mount' put it.\n\n"
+	"Exit: 0 nothing found, 20 problems that keep it from booting, 21 warnings\n"
+	"only (docs/exit-codes.md).\n";
+
+static const char *const marks[] = { [RSC_SEVERITY_INFO] = "info", [RSC_SEVERITY_WARNING] = "WARNING",
+				     [RSC_SEVERITY_ERROR] = "ERROR" };
+
+static void print_text(const struct rsc_diagnosis *d, bool explain) {
+	printf("Diagnosis of %s: %u error%s, %u warning%s\n", d->system, d->errors, d->errors == 1 ? "" : "s",
+	       d->warnings, d->warnings == 1 ? "" : "s");
+	for (size_t i = 0; i < d->n_findings; i++) {
+		const struct rsc_finding *f = &d->findings[i];
+		printf("\n%-7s %s: %s\n", marks[f->severity], f->subject, f->code);
+		printf("        %s\n", f->explanation);
+		printf("        evidence: %s\n", f->evidence);
+		printf("        fix:      %s\n", f->fix);
+	}
+	if (!d->n_findings)
+		printf("Nothing found that keeps it from booting.\n");
+}
+
+int verb_diagnose(struct cli *cli, int argc, char **argv) {
+	enum { OPT_TARGET = OPT_VERB_BASE, OPT_SYSTEM };
+	static const struct option options[] = {
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "system", required_argument, NULL, OPT_SYSTEM },
+		{},
+	};
+	const char *target = NULL, *system = NULL;
+	int c;
+	while ((c = cli_getopt(cli, argc, argv, NULL, options, diagnose_usage)) != -1)
+		switch (c) {
+		case OPT_TARGET:
+			target = optarg;
+			break;
+		case OPT_SYSTEM:
+			system = optarg;
+			break;
+		default:
+			fprintf(stderr, "Try 'rescue diagnose --help'.\n");
+			return EXIT_USAGE;
+		}
+	if (optind < argc && !system)
+		system = argv[optind++];
+	if (optind < argc) {
+		cli_usage_error("diagnose", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	int r = cli_setup(cli);
+	if (r < 0)
+		return cli_exit_code(r);
+	if (geteuid() != 0 && !target) {
+		fprintf(stderr, "rescue diagnose: needs root to mount the system read-only (or give --target DIR)\n");
+		return EXIT_NOT_ROOT;
+	}
+
+	/* No target: mount read-only in a namespace of our own, with a
+	 * journal of our own, both gone when we are. */
+	_cleanup_close_ int old_ns = -EBADF;
+	char tmpl[] = "/tmp/rescue-diagnose.XXXXXX", state[] = "/tmp/rescue-diagnose-state.XXXXXX";
+	bool private = !target;
+	if (private) {
+		old_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+		if (old_ns < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    !mkdtemp(tmpl) || !mkdtemp(state)) {
+			perror("rescue diagnose: cannot prepare a private mount");
+			return EXIT_FAILURE_;
+		}
+		rsc_context_set_state_dir(cli->ctx, state);
+		struct rsc_mount_options mo = { .system = system, .target = tmpl, .images = cli->images };
+		r = rsc_mount_system(cli->ctx, &mo, NULL);
+		if (r < 0) {
+			rsc_undo_all(cli->ctx);
+			rmdir(tmpl), rmdir(state);
+			return cli_exit_code(r);
+		}
+		target = tmpl;
+	}
+
+	struct rsc_scan *dir = NULL, *devs = NULL;
+	struct rsc_scan_options so = { .root_dir = target };
+	r = rsc_scan_run(cli->ctx, &so, &dir);
+	if (r == 1 || (r >= 0 && dir->n_systems == 0)) {
+		fprintf(stderr, "rescue diagnose: %s holds no installed system (no os-release)\n", target);
+		r = -RSC_ERR_NO_SYSTEM;
+	}
+	struct rsc_scan_options ds = { .images = cli->images, .no_identify = true };
+	if (r >= 0)
+		r = rsc_scan_run(cli->ctx, &ds, &devs);
+	struct rsc_diagnosis *d = NULL;
+	if (r >= 0) {
+		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, &d);
+	}
+	if (private) {
+		rsc_undo_all(cli->ctx);
+		if (setns(old_ns, CLONE_NEWNS) < 0)
+			perror("rescue diagnose: cannot return to the original mount namespace");
+		rmdir(tmpl);
+		rmdir(state);
+	}
+	rsc_scan_free(dir);
+	rsc_scan_free(devs);
+	if (r < 0)
+		return cli_exit_code(r);
+
+	if (cli->json) {
+		json_object *j;
+		if (rsc_diagnosis_to_json(d, &j) < 0) {
+			rsc_diagnosis_free(d);
+			return EXIT_FAILURE_;
+		}
+		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+	} else
+		print_text(d, cli->explain);
+	int code = d->errors ? EXIT_FINDINGS : d->warnings ? EXIT_WARNINGS : EXIT_OK;
+	rsc_diagnosis_free(d);
+	return code;
+}

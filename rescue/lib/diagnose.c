@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Diagnose: one table of checks, each reading the mounted system (through
+ * the in-root opener) and the storage graph, each adding findings with
+ * evidence, a plain explanation and the fix. Nothing here writes.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <selinux/label.h>
+#include <selinux/selinux.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "profile.h"
+#include "rescue/diagnose.h"
+#include "rescue/initramfs.h"
+#include "scan-internal.h"
+#include "strv.h"
+
+#define MiB (1024.0 * 1024.0)
+/* The seeds' rule of thumb for /boot, before a kernel update or rebuild. */
+#define BOOT_FREE_WANTED (200ull << 20)
+/* Estimate for a new image when the system has none to measure. */
+#define INITRAMFS_ESTIMATE (64ull << 20)
+
+struct diag {
+	rsc_context *ctx;
+	const struct rsc_scan *scan;
+	const struct rsc_system *s;
+	const char *root_dir;
+	int rootfd;
+	struct profile *profile;
+	struct rsc_diagnosis *d;
+	int root_dev, boot_dev, esp_dev;   /* in scan, or -1 */
+	bool separate_boot;
+};
+
+static int add(struct diag *g, enum rsc_severity sev, const char *code, const char *subject, const char *fix,
+	       const char *explanation_fmt, const char *evidence_fmt, ...) _printf_(7, 8);
+static int add(struct diag *g, enum rsc_severity sev, const char *code, const char *subject, const char *fix,
+	       const char *explanation, const char *evidence_fmt, ...) {
+	struct rsc_finding *m = realloc(g->d->findings, (g->d->n_findings + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	g->d->findings = m;
+	struct rsc_finding *f = &m[g->d->n_findings];
+	*f = (struct rsc_finding){ .severity = sev };
+	va_list ap;
+	va_start(ap, evidence_fmt);
+	int r = vasprintf(&f->evidence, evidence_fmt, ap);
+	va_end(ap);
+	if (r < 0 || set_str(&f->code, code) < 0 || set_str(&f->subject, subject) < 0 || set_str(&f->fix, fix) < 0 ||
+	    set_str(&f->explanation, explanation) < 0) {
+		free(f->evidence), free(f->code), free(f->subject), free(f->fix), free(f->explanation);
+		return -ENOMEM;
+	}
+	g->d->n_findings++;
+	if (sev == RSC_SEVERITY_ERROR)
+		g->d->errors++;
+	else if (sev == RSC_SEVERITY_WARNING)
+		g->d->warnings++;
+	return 0;
+}
+
+/* The profile's command for key with %k/%i/%c/%p filled in, or NULL. */
+static char *profile_command(struct diag *g, const char *key, const char *kver, const char *image) {
+	const char *t = g->profile ? profile_get(g->profile, key) : NULL;
+	if (!t)
+		return NULL;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	for (const char *p = t; *p; p++) {
+		if (p[0] == '%' && p[1]) {
+			const char *v = p[1] == 'k' ? kver : p[1] == 'i' ? image : p[1] == 'c' ? g->s->grub_cfg : NULL;
+			fputs(v ? v : "", f);
+			p++;
+		} else
+			fputc(*p, f);
+	}
+	fclose(f);
+	return out;
+}
+
+static char *rebuild_command(struct diag *g, const struct rsc_kernel *k) {
+	const char *gen = g->s->generator;
+	const char *key = streq_ptr(gen, "dracut") ? "rebuild_dracut" : streq_ptr(gen, "initramfs-tools") ?
+			  "rebuild_initramfs_tools" : streq_ptr(gen, "mkinitcpio") ? "rebuild_mkinitcpio" : NULL;
+	_cleanup_free_ char *image = NULL;
+	if (k->initramfs)
+		image = strdup(k->initramfs);
+	else {
+		const char *pattern = g->profile ? profile_get(g->profile, "initramfs") : NULL;
+		image = pattern ? profile_command(g, "initramfs", k->version, NULL) : NULL;
+	}
+	char *cmd = key ? profile_command(g, key, k->version, image ? image : "") : NULL;
+	if (!cmd && asprintf(&cmd, "rebuild the initramfs of %s with the system's generator (%s)", k->version,
+			     gen ? gen : "none found: install dracut or initramfs-tools") < 0)
+		return NULL;
+	return cmd;
+}
+
+/* ---- /boot space ---- */
+
+static bool kernel_known(const struct rsc_system *s, const char *name) {
+	for (size_t i = 0; i < s->n_kernels; i++)
+		if ((s->kernels[i].image && streq(s->kernels[i].image + 6, name)) ||
+		    (s->kernels[i].initramfs && streq(s->kernels[i].initramfs + 6, name)))
+			return s->kernels[i].image || s->kernels[i].has_modules;
+	return false;
+}
+
+static int check_boot_space(struct diag *g) {
+	_cleanup_close_ int bfd = open_in_root(g->rootfd, "/boot", O_RDONLY | O_DIRECTORY);
+	struct statvfs sv;
+	if (bfd < 0 || fstatvfs(bfd, &sv) < 0)
+		return add(g, RSC_SEVERITY_WARNING, "boot-unreadable", "/boot", "mount the system's /boot (rescue mount)",
+			   "/boot could not be examined.", "%s", strerror(errno));
+	uint64_t free_b = (uint64_t)sv.f_bavail * sv.f_frsize, total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	uint64_t largest = 0;
+	for (size_t i = 0; i < g->s->n_kernels; i++)
+		if (g->s->kernels[i].initramfs_size > largest)
+			largest = g->s->kernels[i].initramfs_size;
+	uint64_t image = largest ? largest : INITRAMFS_ESTIMATE;
+	/* The generator writes the new image beside the old one and renames
+	 * it over: the whole size must be free, plus a margin. */
+	uint64_t need = image + image / 4 + (8ull << 20);
+
+	/* What could be removed: backups and images of kernels that are gone. */
+	_cleanup_strv_free_ char **spare = NULL;
+	uint64_t spare_b = 0;
+	DIR *dir = fdopendir(TAKE_FD(bfd));
+	struct dirent *de;
+	while (dir && (de = readdir(dir))) {
+		size_t l = strlen(de->d_name);
+		bool backup = (l > 4 && (streq(de->d_name + l - 4, ".bak") || streq(de->d_name + l - 4, ".old") ||
+					 streq(de->d_name + l - 4, ".tmp")));
+		bool image_file = startswith(de->d_name, "initrd") || startswith(de->d_name, "initramfs");
+		if (!backup && !(image_file && !kernel_known(g->s, de->d_name)))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		char line[512];
+		snprintf(line, sizeof(line), "/boot/%s (%.1f MiB)", de->d_name, (double)st.st_size / MiB);
+		strv_extend(&spare, line);
+		spare_b += (uint64_t)st.st_size;
+	}
+	if (dir)
+		closedir(dir);
+	_cleanup_free_ char *spare_list = strv_join(spare, ", ");
+
+	int r = 0;
+	if (free_b < need)
+		r = add(g, RSC_SEVERITY_ERROR, "boot-space-insufficient", "/boot",
+			"free space on /boot before rebuilding: remove only what is provably unused (images of kernels "
+			"no longer installed, backups), never the kernel being repaired",
+			"/boot is too full to write a new initramfs: the generator would fail with 'No space left on "
+			"device' and could leave a truncated image behind.",
+			"%.1f MiB free of %.1f MiB; a new image needs about %.1f MiB (largest now %.1f MiB); removable: %s",
+			(double)free_b / MiB, (double)total / MiB, (double)need / MiB, (double)largest / MiB,
+			spare_list ? spare_list : "nothing found");
+	else if (free_b < BOOT_FREE_WANTED && total > BOOT_FREE_WANTED)
+		r = add(g, RSC_SEVERITY_WARNING, "boot-space-low", "/boot",
+			"remove images of kernels no longer installed and old backups from /boot",
+			"/boot has room for a rebuild now, but the next kernel update may not fit (keep 200 MB free).",
+			"%.1f MiB free of %.1f MiB", (double)free_b / MiB, (double)total / MiB);
+	if (r >= 0 && spare && free_b >= need)
+		r = add(g, RSC_SEVERITY_INFO, "boot-leftovers", "/boot", "they can be removed to free space",
+			"Files in /boot that no installed kernel uses.", "%s (%.1f MiB in all)", spare_list,
+			(double)spare_b / MiB);
+	return r;
+}
+
+/* ---- kernels and their initramfs ---- */
+
+static int check_kernels(struct diag *g) {
+	const struct rsc_system *s = g->s;
+	const char *pkg = g->profile ? profile_get(g->profile, "kernel_package") : NULL;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < s->n_kernels; i++) {
+		const struct rsc_kernel *k = &s->kernels[i];
+		if (startswith(k->version, "0-rescue"))
+			continue; /* Fedora's rescue kernel has no modules of its own */
+		if (k->image && !k->has_modules) {
+			_cleanup_free_ char *p = pkg ? profile_command(g, "kernel_package", k->version, NULL) : NULL;
+			_cleanup_free_ char *fix = NULL;
+			if (asprintf(&fix, "boot a complete kernel (make the newest one with modules the default); then "
+				     "reinstall %s from the running system", p ? p : "the kernel package") < 0)
+				return -ENOMEM;
+			r = add(g, RSC_SEVERITY_ERROR, "kernel-modules-missing", k->version, fix,
+				"The kernel is in /boot but its modules are not: an install or removal was interrupted. "
+				"It cannot boot, and its initramfs cannot be rebuilt offline (the generator needs the "
+				"modules).",
+				"%s present; /lib/modules/%s missing", k->image, k->version);
+			continue;
+		}
+		if (!k->image) {
+			r = add(g, RSC_SEVERITY_WARNING, "kernel-image-missing", k->version,
+				"reinstall the kernel package, or remove the leftover modules directory",
+				"Modules of this kernel are installed but its image is not in /boot.",
+				"/lib/modules/%s present; no vmlinuz-%s in /boot", k->version, k->version);
+			continue;
+		}
+		_cleanup_free_ char *fix = rebuild_command(g, k);
+		if (!fix)
+			return -ENOMEM;
+		if (!k->initramfs) {
+			r = add(g, RSC_SEVERITY_ERROR, "initramfs-missing", k->version, fix,
+				"The kernel has no initramfs: it starts, cannot mount the root filesystem, and panics.",
+				"%s present; no initramfs for %s in /boot", k->image, k->version);
+			continue;
+		}
+		if (k->initramfs_size == 0) {
+			r = add(g, RSC_SEVERITY_ERROR, "initramfs-empty", k->version, fix,
+				"The initramfs is an empty file: a build was interrupted, often by a full /boot.",
+				"%s is 0 bytes", k->initramfs);
+			continue;
+		}
+		_cleanup_close_ int fd = open_in_root(g->rootfd, k->initramfs, O_RDONLY);
+		rsc_initramfs *img = NULL;
+		int q = fd >= 0 ? rsc_initramfs_open_fd(g->ctx, fd, k->initramfs, &img) : fd;
+		if (q >= 0)
+			q = rsc_initramfs_walk(img, NULL, NULL, NULL);
+		if (q < 0) {
+			const char *why = img && rsc_initramfs_error(img) ? rsc_initramfs_error(img) : rsc_strerror(q);
+			r = add(g, RSC_SEVERITY_ERROR, "initramfs-corrupt", k->version, fix,
+				"The initramfs cannot be unpacked the way the kernel unpacks it: it is truncated or "
+				"damaged, and booting it fails.", "%s", why);
+			rsc_initramfs_free(img);
+			continue;
+		}
+		struct rsc_verify_result *v = NULL;
+		q = rsc_initramfs_verify(g->ctx, img, g->root_dir, k->version, &v);
+		rsc_initramfs_free(img);
+		if (q < 0) {
+			r = add(g, RSC_SEVERITY_WARNING, "initramfs-unverified", k->version, "check the messages above",
+				"Whether this initramfs can mount the root could not be decided.", "%s: %s",
+				k->initramfs, rsc_strerror(q));
+			continue;
+		}
+		if (!v->bootable) {
+			_cleanup_strv_free_ char **missing = NULL;
+			for (size_t j = 0; j < v->n_requirements; j++)
+				if (!v->requirements[j].present && !v->requirements[j].optional)
+					strv_extend(&missing, v->requirements[j].name);
+			_cleanup_free_ char *list = strv_join(missing, ", ");
+			r = add(g, RSC_SEVERITY_ERROR, "initramfs-cannot-mount-root", k->version, fix,
+				"The initramfs lacks what it needs to reach the root filesystem (built before the "
+				"storage changed, or without host detection): the boot stops at the emergency shell, "
+				"'cannot find root device'.",
+				"%s misses %s; root is %s", k->initramfs, list ? list : "?", strna(v->stack));
+		}
+		rsc_verify_result_free(v);
+	}
+	return r;
+}
+
+/* ---- boot entries and the kernel command line ---- */
+
+/* A boot entry's path as the system sees it: GRUB and BLS paths are
+ * relative to the filesystem holding them. */
+static char *entry_path(const struct diag *g, const char *p, bool bls) {
+	if (p[0] == '(') { /* (hd0,gpt2)/vmlinuz */
+		const char *e = strchr(p, ')');
+		p = e ? e + 1 : p;
+	}
+	bool separate = g->separate_boot || bls;
+	if (separate && !startswith(p, "/boot/"))
+		return path_join("/boot", p);
+	return strdup(p);
+}
+
+static bool is_bls(const struct rsc_boot_entry *e) {
+	size_t l = strlen(e->source);
+	return l > 5 && streq(e->source + l - 5, ".conf");
+}
+
+static const char *option_value(const char *options, const char *key, char *buf, size_t size, unsigned nth) {
+	unsigned seen = 0;
+	for (const char *p = options; p && *p;) {
+		p += strspn(p, " \t");
+		size_t n = strcspn(p, " \t");
+		size_t kl = strlen(key);
+		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=' && seen++ == nth) {
+			snprintf(buf, size, "%.*s", (int)(n - kl - 1), p + kl + 1);
+			return buf;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
+	const struct rsc_scan *scan = g->scan;
+	if (!e->options || scan->n_devices == 0)
+		return 0;
+	char v[512];
+	int r = 0;
+	const char *subject = e->title ? e->title : e->source;
+	if (option_value(e->options, "root", v, sizeof(v), 0)) {
+		int dev = scan_find_device(scan, v);
+		if (dev < 0 && (startswith(v, "UUID=") || startswith(v, "/dev/mapper/") || startswith(v, "LABEL=") ||
+				startswith(v, "PARTUUID=")))
+			r = add(g, RSC_SEVERITY_ERROR, "cmdline-root-unknown", subject,
+				"regenerate the boot configuration from the system's fstab (grub-mkconfig), or correct root=",
+				"The boot entry tells the kernel to mount a root filesystem that is on none of the disks: "
+				"the initramfs waits for it, then drops to the emergency shell.",
+				"root=%s in %s; the system's root is %s", v, e->source,
+				g->root_dev >= 0 ? scan->devices[g->root_dev].name : "elsewhere");
+		else if (dev >= 0 && g->root_dev >= 0 && dev != g->root_dev &&
+			 strcmp(scan->devices[dev].uuid ? scan->devices[dev].uuid : "",
+				strempty(scan->devices[g->root_dev].uuid)) != 0)
+			r = add(g, RSC_SEVERITY_WARNING, "cmdline-root-other", subject,
+				"regenerate the boot configuration (grub-mkconfig)",
+				"The boot entry names another system's root filesystem.", "root=%s is %s, not %s", v,
+				scan->devices[dev].name, scan->devices[g->root_dev].name);
+	}
+	for (unsigned n = 0; r >= 0 && option_value(e->options, "rd.luks.uuid", v, sizeof(v), n); n++) {
+		const char *u = startswith(v, "luks-") ? v + 5 : v;
+		bool found = false;
+		for (size_t i = 0; i < scan->n_devices; i++)
+			found = found || (streq_ptr(scan->devices[i].type, "crypto_LUKS") && streq_ptr(scan->devices[i].uuid, u));
+		if (!found)
+			r = add(g, RSC_SEVERITY_ERROR, "cmdline-luks-unknown", subject,
+				"regenerate the boot configuration, or correct rd.luks.uuid=",
+				"The boot entry asks the initramfs to unlock a LUKS volume that is on none of the disks.",
+				"rd.luks.uuid=%s in %s", v, e->source);
+	}
+	for (unsigned n = 0; r >= 0 && option_value(e->options, "rd.lvm.lv", v, sizeof(v), n); n++) {
+		char *slash = strchr(v, '/');
+		bool found = false;
+		for (size_t i = 0; slash && i < scan->n_vgs; i++)
+			if (strncmp(scan->vgs[i].name, v, (size_t)(slash - v)) == 0 && !scan->vgs[i].name[slash - v])
+				found = strv_contains(scan->vgs[i].lvs, slash + 1);
+		if (!found)
+			r = add(g, RSC_SEVERITY_ERROR, "cmdline-lv-unknown", subject,
+				"regenerate the boot configuration, or correct rd.lvm.lv=",
+				"The boot entry asks the initramfs to activate a logical volume that does not exist "
+				"(or is inside a locked volume: unlock it and diagnose again).",
+				"rd.lvm.lv=%s in %s", v, e->source);
+	}
+	if (r >= 0 && option_value(e->options, "resume", v, sizeof(v), 0) && !streq(v, "none")) {
+		int dev = scan_find_device(scan, v);
+		if (dev < 0)
+			r = add(g, RSC_SEVERITY_WARNING, "cmdline-resume-unknown", subject,
+				"regenerate the boot configuration; on Debian also check /etc/initramfs-tools/conf.d/resume",
+				"The boot entry names a swap to resume from that is on none of the disks: the initramfs "
+				"may wait for it before going on.", "resume=%s in %s", v, e->source);
+	}
+	return r;
+}
+
+static int check_boot_entries(struct diag *g) {
+	const struct rsc_system *s = g->s;
+	int r = 0;
+	if (s->bootloader && startswith(s->bootloader, "grub") && !s->grub_cfg && !s->bls)
+		r = add(g, RSC_SEVERITY_ERROR, "grub-config-missing", "GRUB",
+			"generate it: grub-mkconfig -o /boot/grub/grub.cfg (grub2-mkconfig and /boot/grub2 on Fedora)",
+			"GRUB is installed but has no configuration: it stops at its own prompt.", "no grub.cfg in /boot");
+	_cleanup_strv_free_ char **seen = NULL;
+	for (size_t i = 0; r >= 0 && i < s->n_entries; i++) {
+		const struct rsc_boot_entry *e = &s->entries[i];
+		const char *subject = e->title ? e->title : e->source;
+		bool first = i == 0;
+		const char *files[2] = { e->kernel, e->initrd };
+		for (size_t f = 0; r >= 0 && f < 2; f++) {
+			if (!files[f] || strchr(files[f], '$'))
+				continue;
+			_cleanup_free_ char *p = entry_path(g, files[f], is_bls(e));
+			if (!p)
+				return -ENOMEM;
+			if (!exists_in_root(g->rootfd, p))
+				r = add(g, first ? RSC_SEVERITY_ERROR : RSC_SEVERITY_WARNING, "boot-entry-missing-file", subject,
+					"regenerate the boot configuration (grub-mkconfig) after the kernels are complete",
+					"A boot entry points at a file that is not there: choosing it fails"
+					" (GRUB: 'file not found').", "%s %s: %s is missing", e->source, f ? "initrd" : "linux",
+					p);
+		}
+		/* The same command line repeats in every entry: check it once. */
+		if (r >= 0 && e->options && !strv_contains(seen, e->options)) {
+			strv_extend(&seen, e->options);
+			r = check_cmdline(g, e);
+		}
+	}
+	/* The default entry (the first): does it boot a complete kernel? */
+	if (r >= 0 && s->n_entries && s->entries[0].kernel) {
+		const char *name = strrchr(s->entries[0].kernel, '/');
+		name = name ? name + 1 : s->entries[0].kernel;
+		const char *ver = startswith(name, "vmlinuz-");
+		for (size_t k = 0; ver && r >= 0 && k < s->n_kernels; k++)
+			if (streq(s->kernels[k].version, ver) && !s->kernels[k].has_modules) {
+				const char *good = NULL;
+				for (size_t j = 0; j < s->n_kernels && !good; j++)
+					if (s->kernels[j].image && s->kernels[j].has_modules)
+						good = s->kernels[j].version;
+				_cleanup_free_ char *fix = NULL;
+				if (asprintf(&fix, "make %s the default boot entry (GRUB_DEFAULT / grub-set-default)",
+					     good ? good : "a complete kernel") < 0)
+					return -ENOMEM;
+				r = add(g, RSC_SEVERITY_ERROR, "default-kernel-unbootable", ver, fix,
+					"The default boot entry starts a kernel whose modules are missing.",
+					"default entry '%s' boots %s", strna(s->entries[0].title), s->entries[0].kernel);
+			}
+	}
+	return r;
+}
+
+/* ---- the ESP stub ---- */
+
+static int check_esp(struct diag *g) {
+	const struct rsc_system *s = g->s;
+	const char *stub = g->profile ? profile_get(g->profile, "esp_stub") : NULL;
+	bool efi = s->bootloader && strstr(s->bootloader, "efi");
+	if (!efi || !stub)
+		return 0;
+	if (g->esp_dev >= 0 && g->scan->devices[g->esp_dev].error && !s->esp_grub_cfg)
+		return add(g, RSC_SEVERITY_WARNING, "esp-unreadable", g->scan->devices[g->esp_dev].name,
+			   "check it: fsck.vfat -n", "The EFI system partition could not be read.", "%s",
+			   g->scan->devices[g->esp_dev].error);
+	if (!s->esp_grub_cfg)
+		return add(g, RSC_SEVERITY_ERROR, "esp-stub-missing", stub,
+			   "write the stub: three lines that search /boot by UUID and load its grub.cfg",
+			   "UEFI firmware starts GRUB from the ESP, which looks for its configuration there first: "
+			   "without the stub that leads to /boot, GRUB stops at its prompt.",
+			   "no %s on the ESP", stub);
+	if (streq_ptr(s->esp_grub_cfg_kind, "full"))
+		return add(g, RSC_SEVERITY_ERROR, "esp-stub-replaced", s->esp_grub_cfg,
+			   "restore the stub that loads /boot's grub.cfg (the full copy is kept as a backup)",
+			   "The ESP holds a full GRUB configuration instead of the small stub that loads the real one "
+			   "from /boot: kernel updates change /boot's copy only, so this one goes stale.",
+			   "%s contains menu entries", s->esp_grub_cfg);
+	int holder = g->boot_dev >= 0 ? g->boot_dev : g->root_dev;
+	const char *want = holder >= 0 ? g->scan->devices[holder].uuid : NULL;
+	if (s->esp_stub_uuid && want && !streq(s->esp_stub_uuid, want))
+		return add(g, RSC_SEVERITY_ERROR, "esp-stub-wrong-uuid", s->esp_grub_cfg,
+			   "point the stub at the filesystem holding /boot",
+			   "The ESP stub searches for a filesystem that is not the one holding /boot.",
+			   "stub searches UUID %s; /boot is on UUID %s", s->esp_stub_uuid, want);
+	return 0;
+}
+
+/* ---- fstab and crypttab ---- */
+
+static bool has_option(const char *options, const char *opt) {
+	_cleanup_strv_free_ char **l = NULL;
+	return options && strv_split(options, ",", &l) >= 0 && strv_contains(l, opt);
+}
+
+static int check_tabs(struct diag *g) {
+	static const char *const local[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "swap", "f2fs", "auto" };
+	static const char *const vital[] = { "/", "/boot", "/boot/efi", "/efi", "/usr" };
+	const struct rsc_system *s = g->s;
+	if (g->scan->n_devices == 0)
+		return 0;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < s->n_fstab; i++) {
+		const struct rsc_fstab_entry *e = &s->fstab[i];
+		bool is_local = false, is_vital = false;
+		for (size_t k = 0; k < ELEMENTSOF(local); k++)
+			is_local = is_local || streq(e->fstype, local[k]);
+		for (size_t k = 0; k < ELEMENTSOF(vital); k++)
+			is_vital = is_vital || streq(e->target, vital[k]);
+		if (!is_local || scan_find_device(g->scan, e->spec) >= 0)
+			continue;
+		/* An LV or mapping inside a volume that is still locked cannot
+		 * be judged yet. */
+		bool maybe_locked = (startswith(e->spec, "/dev/mapper/") || startswith(e->spec, "/dev/")) &&
+				    !startswith(e->spec, "/dev/disk/");
+		bool optional = has_option(e->options, "nofail") || has_option(e->options, "noauto");
+		/* Every non-optional local filesystem is required by
+		 * local-fs.target; the vital ones also break the repair. */
+		enum rsc_severity sev = optional || (maybe_locked && !is_vital) ? RSC_SEVERITY_WARNING :
+					RSC_SEVERITY_ERROR;
+		r = add(g, sev, "fstab-device-missing", e->target,
+			"correct the line (the filesystem's UUID is in 'rescue scan'), or add nofail if it may be absent",
+			"fstab names a filesystem that is on none of the disks: at boot systemd waits 90 seconds for "
+			"it, then stops in emergency mode.", "/etc/fstab line %u: %s %s", e->line, e->spec, e->target);
+	}
+	for (size_t i = 0; r >= 0 && i < s->n_crypttab; i++) {
+		const struct rsc_crypttab_entry *e = &s->crypttab[i];
+		if (scan_find_device(g->scan, e->device) >= 0)
+			continue;
+		bool optional = has_option(e->options, "nofail") || has_option(e->options, "noauto");
+		r = add(g, optional ? RSC_SEVERITY_WARNING : RSC_SEVERITY_ERROR, "crypttab-device-missing", e->name,
+			"correct the device (the LUKS UUID is in 'rescue scan'), then rebuild the initramfs",
+			"crypttab names an encrypted volume that is on none of the disks: the boot waits for it.",
+			"/etc/crypttab line %u: %s %s", e->line, e->name, e->device);
+	}
+	return r;
+}
+
+/* ---- SELinux labels ---- */
+
+static struct selabel_handle *open_policy(struct diag *g, int *ret_memfd) {
+	/* libselinux opens its file by path and would follow a symlink out
+	 * of the target: hand it a private copy read inside the root. */
+	char p[512];
+	snprintf(p, sizeof(p), "/etc/selinux/%s/contexts/files/file_contexts", g->s->selinux_type);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	if (read_file_in_root(g->rootfd, p, 64u << 20, &text, &len) < 0)
+		return NULL;
+	int fd = memfd_create("file_contexts", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return NULL;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct selinux_opt opts[] = { { SELABEL_OPT_PATH, path } };
+	struct selabel_handle *h = selabel_open(SELABEL_CTX_FILE, opts, ELEMENTSOF(opts));
+	if (!h) {
+		close(fd);
+		return NULL;
+	}
+	*ret_memfd = fd;
+	return h;
+}
+
+/* user:role:type[:level]: the type is what the policy acts on. */
+static const char *context_type(const char *con, char *buf, size_t size) {
+	const char *a = strchr(con, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+	if (!b)
+		return con;
+	const char *c = strchr(b + 1, ':');
+	snprintf(buf, size, "%.*s", (int)(c ? c - b - 1 : (long)strlen(b + 1)), b + 1);
+	return buf;
+}
+
+static int check_selinux(struct diag *g) {
+	const struct rsc_system *s = g->s;
+	if (!s->selinux || streq(s->selinux, "disabled"))
+		return 0;
+	int r = 0;
+	if (exists_in_root(g->rootfd, "/.autorelabel"))
+		r = add(g, RSC_SEVERITY_INFO, "selinux-autorelabel-pending", "/.autorelabel", "none: it runs at next boot",
+			"A full relabel is scheduled for the next boot; it takes a while on big disks.", "/.autorelabel exists");
+	if (r < 0 || !s->selinux_policy || !s->selinux_type)
+		return r;
+	int memfd = -1;
+	struct selabel_handle *h = open_policy(g, &memfd);
+	if (!h)
+		return add(g, RSC_SEVERITY_WARNING, "selinux-policy-unreadable", s->selinux_type,
+			   "check /etc/selinux/<type>/contexts/files/file_contexts",
+			   "The system's SELinux policy could not be read, so labels were not checked.", "type %s",
+			   s->selinux_type);
+
+	_cleanup_strv_free_ char **wrong = NULL;
+	_cleanup_close_ int bfd = open_in_root(g->rootfd, "/boot", O_RDONLY | O_DIRECTORY);
+	DIR *dir = bfd >= 0 ? fdopendir(TAKE_FD(bfd)) : NULL;
+	struct dirent *de;
+	unsigned checked = 0;
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_close_ int fd = openat(dirfd(dir), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		char have[256] = "", path[512];
+		ssize_t n = fgetxattr(fd, "security.selinux", have, sizeof(have) - 1);
+		have[n > 0 ? n : 0] = 0;
+		snprintf(path, sizeof(path), "/boot/%s", de->d_name);
+		char *want = NULL;
+		if (selabel_lookup(h, &want, path, st.st_mode) < 0)
+			continue;
+		char t1[128], t2[128];
+		checked++;
+		if (n <= 0 || !streq(context_type(have, t1, sizeof(t1)), context_type(want, t2, sizeof(t2)))) {
+			char line[900];
+			snprintf(line, sizeof(line), "%s is %s, should be %s", path, n > 0 ? have : "unlabeled", want);
+			strv_extend(&wrong, line);
+		}
+		freecon(want);
+	}
+	if (dir)
+		closedir(dir);
+	selabel_close(h);
+	close(memfd);
+	if (wrong) {
+		_cleanup_free_ char *list = strv_join(wrong, "; ");
+		r = add(g, streq(s->selinux, "enforcing") ? RSC_SEVERITY_ERROR : RSC_SEVERITY_WARNING,
+			"selinux-label-wrong", "/boot",
+			"relabel them from the system's policy: setfiles -r <root> file_contexts <paths> (restorecon -v "
+			"inside a booted system); never disable SELinux",
+			"Files in /boot carry SELinux labels the policy does not expect (often files written from a "
+			"rescue system): with SELinux enforcing the boot loader or early boot can be denied access.",
+			"%s (%u files checked)", list, checked);
+	}
+	return r;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct diag *g);
+} checks[] = {
+	{ "boot space", check_boot_space },
+	{ "kernels and initramfs", check_kernels },
+	{ "boot entries", check_boot_entries },
+	{ "ESP", check_esp },
+	{ "fstab and crypttab", check_tabs },
+	{ "SELinux", check_selinux },
+};
+
+const char *rsc_severity_to_string(enum rsc_severity s) {
+	return s == RSC_SEVERITY_ERROR ? "error" : s == RSC_SEVERITY_WARNING ? "warning" : "info";
+}
+
+struct rsc_diagnosis *rsc_diagnosis_free(struct rsc_diagnosis *d) {
+	if (!d)
+		return NULL;
+	for (size_t i = 0; i < d->n_findings; i++) {
+		free(d->findings[i].code);
+		free(d->findings[i].subject);
+		free(d->findings[i].evidence);
+		free(d->findings[i].explanation);
+		free(d->findings[i].fix);
+	}
+	free(d->findings);
+	free(d->system);
+	free(d);
+	return NULL;
+}
+
+int rsc_diagnose(rsc_context *ctx, const struct rsc_scan *scan, const struct rsc_system *s, const char *root_dir,
+		 struct rsc_diagnosis **ret) {
+	struct diag g = { .ctx = ctx, .scan = scan, .s = s, .root_dir = root_dir };
+	g.rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (g.rootfd < 0)
+		return log_error_errno(ctx, errno, "%s: %m", root_dir);
+	g.d = calloc(1, sizeof(*g.d));
+	int r = g.d && set_str(&g.d->system, s->id) >= 0 ? 0 : -ENOMEM;
+	if (r >= 0 && s->profile) {
+		struct profile **list;
+		size_t n;
+		if (profile_load_all(ctx, &list, &n) >= 0) {
+			for (size_t i = 0; i < n; i++)
+				if (streq(list[i]->name, s->profile))
+					g.profile = TAKE_PTR(list[i]);
+			profile_list_free(list, n);
+		}
+	}
+	/* Devices of the system in this scan: its own indices when it came
+	 * from this scan, else through its fstab. */
+	g.root_dev = g.boot_dev = g.esp_dev = -1;
+	for (size_t i = 0; i < s->n_fstab; i++) {
+		int dev = scan_find_device(scan, s->fstab[i].spec);
+		if (streq(s->fstab[i].target, "/"))
+			g.root_dev = dev;
+		else if (streq(s->fstab[i].target, "/boot")) {
+			g.boot_dev = dev;
+			g.separate_boot = true;
+		} else if (streq(s->fstab[i].target, "/boot/efi") || streq(s->fstab[i].target, "/efi"))
+			g.esp_dev = dev;
+	}
+	if (s->root_device >= 0 && (size_t)s->root_device < scan->n_devices && s->root_dir == NULL) {
+		g.root_dev = s->root_device;
+		g.boot_dev = s->boot_device >= 0 ? s->boot_device : g.boot_dev;
+		g.esp_dev = s->esp_device >= 0 ? s->esp_device : g.esp_dev;
+	}
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(checks); i++) {
+		log_debug(ctx, "diagnose: %s", checks[i].name);
+		r = checks[i].run(&g);
+	}
+	close(g.rootfd);
+	profile_free(g.profile);
+	if (r < 0) {
+		rsc_diagnosis_free(g.d);
+		return r;
+	}
+	*ret = g.d;
+	return 0;
+}
+
+int rsc_diagnosis_to_json(const struct rsc_diagnosis *d, struct json_object **ret) {
+	json_object *root = json_object_new_object(), *arr = json_object_new_array();
+	if (!root || !arr) {
+		json_object_put(root);
+		json_object_put(arr);
+		return -ENOMEM;
+	}
+	json_object_object_add(root, "schema", json_object_new_string("rescue-diagnosis/1"));
+	json_object_object_add(root, "system", json_object_new_string(d->system));
+	json_object_object_add(root, "errors", json_object_new_int((int)d->errors));
+	json_object_object_add(root, "warnings", json_object_new_int((int)d->warnings));
+	for (size_t i = 0; i < d->n_findings; i++) {
+		const struct rsc_finding *f = &d->findings[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "code", json_object_new_string(f->code));
+		json_object_object_add(o, "severity", json_object_new_string(rsc_severity_to_string(f->severity)));
+		json_object_object_add(o, "subject", json_object_new_string(f->subject));
+		json_object_object_add(o, "evidence", json_object_new_string(f->evidence));
+		json_object_object_add(o, "explanation", json_object_new_string(f->explanation));
+		json_object_object_add(o, "fix", json_object_new_string(f->fix));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "findings", arr);
+	*ret = root;
+	return 0;
+}
