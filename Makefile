@@ -120,6 +120,9 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Irescue/include -Irescue/shared 
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/profiles.o
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
 .PHONY: fuzz-build
+# Named only by a pattern rule, the objects would count as intermediate
+# and be deleted after each link.
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
