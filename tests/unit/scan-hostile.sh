@@ -77,6 +77,11 @@ scan() {
 		fail "$name: a file outside the root was read:"; grep -h "$MARK" "$T/$name.txt" "$T/$name.json" | head -5
 	fi
 	checks=$((checks + 1))
+	# jq would quietly replace invalid UTF-8; a strict reader would not.
+	if command -v iconv >/dev/null && ! iconv -f UTF-8 -t UTF-8 "$T/$name.json" >/dev/null 2>&1; then
+		fail "$name: --json output is not valid UTF-8 (bytes of a damaged file passed through)"
+	fi
+	checks=$((checks + 1))
 	if ! jq -e . "$T/$name.json" >/dev/null 2>&1; then
 		fail "$name: --json output is not JSON"
 		echo '{"systems":[]}' >"$T/$name.json"
