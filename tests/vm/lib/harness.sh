@@ -40,7 +40,10 @@ rescue_image() {
 	[ -x "$RESCUE_PLAIN" ] || die "no rescue binary at $RESCUE_PLAIN (run make)"
 	local b
 	b=$(dirname "$RESCUE_PLAIN")
-	make -s -C "$RESCUE_SRC/iso" rescue-image BUILD="$b" >&2 || die "make rescue-image failed"
+	# Serialised: several scenarios may start at once and share the image.
+	mkdir -p "$b"
+	flock "$b/.rescue-image.lock" make -s -C "$RESCUE_SRC/iso" rescue-image BUILD="$b" >&2 \
+		|| die "make rescue-image failed"
 	RESCUE_KERNEL=$b/rescue-image/vmlinuz
 	RESCUE_INITRD=$b/rescue-image/initrd.img
 }
@@ -55,6 +58,9 @@ make_job() {
 	rm -rf "$dir" && mkdir -p "$dir/job"
 	cp "$VM_LIB/guest.sh" "$dir/job/"
 	cp "$script" "$dir/job/main.sh"
+	# Extra files for the job (packages, key files), from $JOB_EXTRA.
+	local f
+	for f in ${JOB_EXTRA:-}; do cp "$f" "$dir/job/"; done
 	printf 'exec bash ./main.sh\n' > "$dir/job/run.sh"
 	{
 		printf 'PASS=%q\nMARKER=%q\n' "$VM_PASS" "$VM_MARKER"

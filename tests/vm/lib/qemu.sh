@@ -98,6 +98,11 @@ vm_stop() {
 	exec {VM_SIN}>&- {VM_MIN}>&-
 	VM_PID=""
 	VM_ELAPSED=$((SECONDS - VM_START))
+	# The latest serial log of every step, passed or not, for inspection.
+	if [ -n "${VM_KEEP:-}" ]; then
+		mkdir -p "$VM_KEEP/last"
+		cp "$VM_LOG" "$VM_KEEP/last/${SCENARIO:-vm}-$VM_NAME.serial.log" 2>/dev/null
+	fi
 }
 
 # vm_keep_log WHY: copy the serial log of the current VM into $VM_KEEP (the

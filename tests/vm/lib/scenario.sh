@@ -22,7 +22,8 @@ run_scenario() {
 	SCENARIO=$name
 	# Defaults; scenario.conf overrides.
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=900 POS_TIMEOUT=300 REPAIR_EXIT=0
-	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=()
+	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA=""
+	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
 	local t0=$SECONDS base bkey key broken verdict meta
@@ -45,7 +46,10 @@ run_scenario() {
 		NEG_CACHED=no
 		rm -f "$broken" "$verdict"
 		overlay "$base" "$broken.tmp"
+		# prepare (scenario.conf, on the host) may fetch files for the job.
+		prepare "${meta[@]}" || { echo "FAIL: prepare for $name failed" >&2; return 1; }
 		job=$(make_job "$VM_DIR/break" "$dir/break.sh" "${meta[@]}")
+		JOB_EXTRA=""
 		log "break: running break.sh in the rescue environment"
 		run_job break 600 "$job" $(vdisk "$broken.tmp" qcow2 target)
 		local rc=$?

@@ -1,5 +1,5 @@
 # Scripted rescue step with a wrong passphrase: try to unlock, fail, touch
-# nothing, and say so with exit code 3. Anything else is a test failure.
+# nothing, and say so with exit code 10 (bad passphrase, docs/exit-codes.md). Anything else is a test failure.
 set -uxo pipefail
 . ./guest.sh
 . ./params
@@ -13,4 +13,4 @@ fi
 [ -z "$(dmsetup ls --target crypt | grep -v 'No devices')" ] || { dmsetup ls; exit 1; }
 if grep -q '^/dev/vd' /proc/mounts; then cat /proc/mounts; exit 1; fi
 echo "could not unlock $luks: wrong passphrase; nothing unlocked or written"
-exit 3
+exit 10
