@@ -119,6 +119,7 @@ expect ubuntu '.bootloader.default_grub.GRUB_CMDLINE_LINUX_DEFAULT == "quiet spl
 expect ubuntu '.bootloader.default_grub.GRUB_DISTRIBUTOR == "`lsb_release -i -s 2> /dev/null || echo Debian`"' \
 	'a backquoted command is kept whole, as text'
 expect ubuntu '.crypttab[0].name == "nvme0n1p3_crypt" and .crypttab[0].options == "luks,discard"'
+expect ubuntu '(.bootloader.bls | not) and .selinux == {"mode":null,"type":null,"policy_present":false}'
 
 # ---- Arch: kernels named by package, versions from the modules' pkgbase
 scan arch
@@ -132,6 +133,7 @@ expect arch '[.fstab[].spec] == ["UUID=3e2d1c0b-9a8f-4e7d-b6c5-a4b3c2d1e0f9","PA
 expect arch '.fstab[3].target == "/mnt/media disk" and .fstab[3].options == "rw,relatime,nofail"'
 expect arch '.crypttab == [{"name":"home","device_spec":"UUID=4d5e6f70-8192-4a3b-bc4d-5e6f708192a3","keyfile":"/etc/cryptsetup-keys.d/home.key","options":null,"device":null}]' \
 	'commented examples skipped; key file kept'
+expect arch '(.bootloader.bls | not) and .selinux == {"mode":null,"type":null,"policy_present":false}'
 
 # ---- openSUSE Tumbleweed: ID_LIKE match, initrd-K names, an absolute etc/os-release link
 scan opensuse
@@ -143,6 +145,7 @@ expect opensuse '[.bootloader.entries[] | [.title, .linux, .initrd]] == [["openS
 	'linuxefi/initrdefi lines'
 expect opensuse '(.fstab | length) == 13 and .fstab[1].options == "subvol=/@/var" and .fstab[12].fstype == "swap"'
 expect opensuse '[.crypttab[] | .options] == ["x-initrd.attach","x-initrd.attach"]'
+expect opensuse '(.bootloader.bls | not) and .selinux == {"mode":null,"type":null,"policy_present":false}'
 
 # ---- text output names every system's kernels too (smoke)
 checks=$((checks + 1))
