@@ -7,7 +7,8 @@
 # - dracut with crypt and lvm, and the generic image: exit 0;
 # - a compression the target kernel was built without: exit 7;
 # - a stored cmdline (etc/cmdline.d) contradicting the real root: exit 7;
-# - initramfs-tools without the root in cryptroot/crypttab: exit 7;
+# - initramfs-tools without the root in cryptroot/crypttab: exit 7, and 0
+#   once a later segment supplies it;
 # - --json is valid JSON with the same verdict.
 set -u
 [ "$(id -u)" -eq 0 ] || { echo "needs root to build the images (chroot)"; exit 77; }
@@ -85,6 +86,12 @@ fi
 # LUKS device, so cryptsetup-initramfs would not unlock it.
 verify 7 "mkinitramfs without the root in cryptroot/crypttab" "$dir/mkinitramfs.img" "$dir/root-initramfs-tools" &&
 	missing "mkinitramfs" 'cryptroot/crypttab'
+# ... and passes once a segment supplies it (later members win).
+mkdir -p "$tmp/cr/cryptroot"
+cp "$dir/root-initramfs-tools/etc/crypttab" "$tmp/cr/cryptroot/crypttab"
+(cd "$tmp/cr" && find . | cpio -o -H newc --quiet) >"$tmp/cr.cpio"
+{ cat "$dir/mkinitramfs.img"; pad4 "$dir/mkinitramfs.img"; cat "$tmp/cr.cpio"; } >"$tmp/mk-cr.img"
+verify 0 "mkinitramfs with the root in cryptroot/crypttab" "$tmp/mk-cr.img" "$dir/root-initramfs-tools"
 
 # Broken image: a verdict, not a crash.
 head -c 100000 "$dir/dracut-crypt-lvm.img" >"$tmp/cut.img"
