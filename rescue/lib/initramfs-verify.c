@@ -34,6 +34,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_module *, kmod_module_unref);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_list *, kmod_module_unref_list);
 
 #define SMALL_FILE_MAX (256u * 1024)
+/* A hostile image must not make the verifier grow without bound: real
+ * images hold a few thousand modules and one or two module trees. */
+#define MAX_MODULES 200000u
+#define MAX_KVERS 64u
+#define MAX_CMDLINE (1024u * 1024)
 
 /* ---- a set of strings ---- */
 
@@ -176,8 +181,12 @@ static int gather(rsc_initramfs *img, const struct rsc_initramfs_entry *e, void 
 			return 0;
 		memcpy(kver, lib, klen);
 		kver[klen] = 0;
-		if (!strv_contains(f->kvers, kver) && strv_extend(&f->kvers, kver) < 0)
-			return -ENOMEM;
+		if (!strv_contains(f->kvers, kver)) {
+			if (strv_length(f->kvers) >= MAX_KVERS)
+				return -E2BIG;
+			if (strv_extend(&f->kvers, kver) < 0)
+				return -ENOMEM;
+		}
 		if (!slash)
 			return 0;
 		if (streq(slash + 1, "modules.dep") && !strv_contains(f->moddep, kver) && strv_extend(&f->moddep, kver) < 0)
@@ -187,6 +196,8 @@ static int gather(rsc_initramfs *img, const struct rsc_initramfs_entry *e, void 
 			char name[256], key[600];
 			module_name(base, name, sizeof(name));
 			snprintf(key, sizeof(key), "%s/%s", kver, name);
+			if (f->modules.n >= MAX_MODULES)
+				return -E2BIG;
 			if (strset_add(&f->modules, key) < 0)
 				return -ENOMEM;
 		}
@@ -222,6 +233,10 @@ static int gather(rsc_initramfs *img, const struct rsc_initramfs_entry *e, void 
 		char *text = NULL;
 		if ((r = read_small(img, e, &text)) < 0)
 			return r;
+		if (r > 0 && strlen(strempty(f->cmdline)) + strlen(text) > MAX_CMDLINE) {
+			free(text);
+			return -E2BIG;
+		}
 		if (r > 0) {
 			char *joined = NULL;
 			if (asprintf(&joined, "%s %s", strempty(f->cmdline), text) < 0) {
@@ -962,7 +977,9 @@ int rsc_initramfs_verify(rsc_context *ctx, rsc_initramfs *img, const char *root_
 		goto fail;
 	}
 	r = add_req(v, RSC_REQ_FORMAT, "image", walk == 0, false, "%s",
-		    walk == 0 ? "reads cleanly, as the kernel would unpack it" : strna(rsc_initramfs_error(img)));
+		    walk == 0 ? "reads cleanly, as the kernel would unpack it" :
+		    rsc_initramfs_error(img) ? rsc_initramfs_error(img) :
+					       "more module trees, modules or stored command lines than any real image holds");
 	if (r < 0)
 		goto fail;
 
