@@ -472,20 +472,43 @@ static int walk_sysfs_block(const char *sysdir, struct stack *s, unsigned depth,
 		return 0;
 	if (startswith(real, "/sys/devices/virtual/"))
 		return 0;
-	/* Up the device path: every level with a driver contributes its
-	 * module (built-in drivers have no module link and need nothing). */
+	/* Up the device path: every level with a driver contributes a name
+	 * to look up in the *target's* tree. The rescue kernel may have the
+	 * driver built in while the target has it as a module, so the
+	 * module link is taken when there is one, else the device's
+	 * modalias (what udev would load on the target), else the driver's
+	 * name. */
 	for (char *end = real + strlen(real); end > real + strlen("/sys/devices"); end = strrchr(real, '/')) {
 		*end = 0;
-		snprintf(path, sizeof(path), "%s/driver/module", real);
 		char target[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/driver", real);
 		ssize_t k = readlink(path, target, sizeof(target) - 1);
+		if (k <= 0)
+			continue;
+		target[k] = 0;
+		const char *driver = strrchr(target, '/');
+		driver = driver ? driver + 1 : target;
+		char name[PATH_MAX];
+		snprintf(name, sizeof(name), "%s", driver);
+		snprintf(path, sizeof(path), "%s/driver/module", real);
+		k = readlink(path, target, sizeof(target) - 1);
 		if (k > 0) {
 			target[k] = 0;
 			const char *m = strrchr(target, '/');
-			m = m ? m + 1 : target;
-			if (!strv_contains(s->drivers, m) && strv_extend(&s->drivers, m) < 0)
-				return -ENOMEM;
+			snprintf(name, sizeof(name), "%s", m ? m + 1 : target);
+		} else {
+			snprintf(path, sizeof(path), "%s/modalias", real);
+			FILE *a = fopen(path, "re");
+			if (a) {
+				if (fgets(name, sizeof(name), a))
+					name[strcspn(name, "\n")] = 0;
+				fclose(a);
+				if (!*name)
+					snprintf(name, sizeof(name), "%s", driver);
+			}
 		}
+		if (!strv_contains(s->drivers, name) && strv_extend(&s->drivers, name) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -1076,7 +1099,13 @@ int rsc_initramfs_verify(rsc_context *ctx, rsc_initramfs *img, const char *root_
 					goto fail;
 		}
 		STRV_FOREACH(d, s.drivers) {
-			snprintf(why, sizeof(why), "driver of the root's device");
+			/* A name the target kernel does not know is a driver
+			 * built into it (or one it lacks entirely, which no
+			 * initramfs can fix): nothing to require. */
+			_cleanup_(kmod_module_unref_listp) struct kmod_list *list = NULL;
+			if (!is_builtin(&m, *d) && (kmod_module_new_from_lookup(m.kmod, *d, &list) < 0 || !list))
+				continue;
+			snprintf(why, sizeof(why), "driver of the root's device (%s)", *d);
 			if ((r = require_name(&m, *d, why, false, 0)) < 0)
 				goto fail;
 		}

@@ -93,6 +93,20 @@ cp "$dir/root-initramfs-tools/etc/crypttab" "$tmp/cr/cryptroot/crypttab"
 { cat "$dir/mkinitramfs.img"; pad4 "$dir/mkinitramfs.img"; cat "$tmp/cr.cpio"; } >"$tmp/mk-cr.img"
 verify 0 "mkinitramfs with the root in cryptroot/crypttab" "$tmp/mk-cr.img" "$dir/root-initramfs-tools"
 
+# Real devices: a root on this machine's own root disk brings in the
+# drivers sysfs shows for it (looked up in the target's tree, since this
+# kernel may have them built in).
+hostdev=$(findmnt -n -o SOURCE / 2>/dev/null)
+if [ -b "$hostdev" ] && ! realpath "/sys/dev/block/$(stat -L -c '%t:%T' "$hostdev" | { IFS=: read -r a b; echo $((16#$a)):$((16#$b)); })" | grep -q /virtual/; then
+	cp -a "$root" "$tmp/root-dev"
+	echo "$hostdev / ext4 defaults 0 1" >"$tmp/root-dev/etc/fstab"
+	verify 0 "root on this machine's disk $hostdev" "$dir/dracut-generic-gzip.img" "$tmp/root-dev"
+	grep -q "present .*driver of the root's device" "$tmp/out" && echo "ok: drivers of $hostdev required: $(grep -c "driver of the root's device" "$tmp/out")" ||
+		{ bad "no driver requirement for $hostdev"; cat "$tmp/out"; }
+else
+	echo "note: / is not on a real block device here: device drivers not checked"
+fi
+
 # Broken image: a verdict, not a crash.
 head -c 100000 "$dir/dracut-crypt-lvm.img" >"$tmp/cut.img"
 verify 7 "truncated image" "$tmp/cut.img" "$root" && missing "truncated" image
