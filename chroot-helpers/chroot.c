@@ -92,6 +92,10 @@ static const char *shell_in(const char *target) {
 }
 
 int rsc_chroot_run(rsc_context *ctx, const char *target, char *const *argv) {
+	return rsc_chroot_run_fd(ctx, target, argv, -1);
+}
+
+int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, int out_fd) {
 	if (geteuid() != 0)
 		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Entering a system needs root");
 	struct stat st;
@@ -115,6 +119,13 @@ int rsc_chroot_run(rsc_context *ctx, const char *target, char *const *argv) {
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
+		if (out_fd >= 0) {
+			int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (devnull >= 0)
+				dup2(devnull, 0);
+			dup2(out_fd, 1);
+			dup2(out_fd, 2);
+		}
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		int r = 0, step = -1;

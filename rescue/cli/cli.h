@@ -25,6 +25,9 @@ enum {
 	EXIT_CANCELLED = 15,  /* interrupted (SIGINT/SIGTERM); what was done is undone */
 	EXIT_FINDINGS = 20,   /* diagnose: problems that keep the system from booting */
 	EXIT_WARNINGS = 21,   /* diagnose: warnings only */
+	EXIT_NOTHING_TO_DO = 22, /* fix: no errors found; nothing was changed */
+	EXIT_NEEDS_HUMAN = 23,   /* fix: errors remain that rescue cannot repair (listed) */
+	EXIT_REPAIR_FAILED = 24, /* fix: a step failed and was rolled back; see the report */
 };
 
 struct cli {
@@ -73,5 +76,19 @@ int verb_unlock(struct cli *cli, int argc, char **argv);
 int verb_chroot(struct cli *cli, int argc, char **argv);
 int verb_umount(struct cli *cli, int argc, char **argv);
 int verb_diagnose(struct cli *cli, int argc, char **argv);
+int verb_fix(struct cli *cli, int argc, char **argv);
+int verb_undo(struct cli *cli, int argc, char **argv);
+
+/* The system mounted for the length of one command: at a target given by
+ * the user, or else in a mount namespace and undo journal of our own. */
+struct session {
+	const char *target;
+	bool private;
+	int old_ns;
+	char dir[64];
+	char state[64];
+};
+int session_begin(struct cli *cli, struct session *s, const char *target, const char *system, bool rw);
+void session_end(struct cli *cli, struct session *s);
 /* Applies -v/-q and --profiles to the context once a verb parsed its options. */
 int cli_setup(struct cli *cli);

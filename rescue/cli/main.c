@@ -23,6 +23,8 @@ static const struct verb verbs[] = {
 	{ "mount", "[SYSTEM] [--target DIR] [--rw]", "mount an installed system following its fstab", verb_mount },
 	{ "chroot", "[--target DIR] [-- CMD...]", "run a shell or CMD inside the mounted system", verb_chroot },
 	{ "diagnose", "[SYSTEM] [--target DIR] [--json]", "find why a system does not boot, with evidence and fixes", verb_diagnose },
+	{ "fix", "[SYSTEM] [--dry-run] [--yes]", "plan the repair, show it, apply it with a journal, verify", verb_fix },
+	{ "undo", "[SYSTEM] [--target DIR]", "restore the files of the last repair from its journal", verb_undo },
 	{ "umount", "", "undo every mount, unlock and activation made", verb_umount },
 };
 

@@ -44,6 +44,52 @@ static void print_text(const struct rsc_diagnosis *d, bool explain) {
 		printf("Nothing found that keeps it from booting.\n");
 }
 
+int session_begin(struct cli *cli, struct session *s, const char *target, const char *system, bool rw) {
+	*s = (struct session){ .target = target, .old_ns = -1 };
+	if (target)
+		return 0;
+	if (geteuid() != 0) {
+		fprintf(stderr, "rescue: needs root to mount the system (or give --target DIR)\n");
+		return EXIT_NOT_ROOT;
+	}
+	snprintf(s->dir, sizeof(s->dir), "/tmp/rescue-session.XXXXXX");
+	snprintf(s->state, sizeof(s->state), "/tmp/rescue-session-state.XXXXXX");
+	s->old_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (s->old_ns < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    !mkdtemp(s->dir) || !mkdtemp(s->state)) {
+		perror("rescue: cannot prepare a private mount");
+		return EXIT_FAILURE_;
+	}
+	s->private = true;
+	rsc_context_set_state_dir(cli->ctx, s->state);
+	struct rsc_mount_options mo = { .system = system, .target = s->dir, .images = cli->images, .read_write = rw };
+	int r = rsc_mount_system(cli->ctx, &mo, NULL);
+	if (r < 0) {
+		session_end(cli, s);
+		return cli_exit_code(r);
+	}
+	s->target = s->dir;
+	return 0;
+}
+
+void session_end(struct cli *cli, struct session *s) {
+	if (!s->private)
+		return;
+	rsc_undo_all(cli->ctx);
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (setns(s->old_ns, CLONE_NEWNS) < 0)
+		perror("rescue: cannot return to the original mount namespace");
+	if (cwd >= 0) {
+		(void)!fchdir(cwd); /* setns() moved us to the root directory */
+		close(cwd);
+	}
+	close(s->old_ns);
+	rmdir(s->dir);
+	rmdir(s->state);
+	rsc_context_set_state_dir(cli->ctx, NULL);
+	s->private = false;
+}
+
 int verb_diagnose(struct cli *cli, int argc, char **argv) {
 	enum { OPT_TARGET = OPT_VERB_BASE, OPT_SYSTEM };
 	static const struct option options[] = {
@@ -74,33 +120,12 @@ int verb_diagnose(struct cli *cli, int argc, char **argv) {
 	int r = cli_setup(cli);
 	if (r < 0)
 		return cli_exit_code(r);
-	if (geteuid() != 0 && !target) {
-		fprintf(stderr, "rescue diagnose: needs root to mount the system read-only (or give --target DIR)\n");
-		return EXIT_NOT_ROOT;
-	}
 
-	/* No target: mount read-only in a namespace of our own, with a
-	 * journal of our own, both gone when we are. */
-	_cleanup_close_ int old_ns = -EBADF;
-	char tmpl[] = "/tmp/rescue-diagnose.XXXXXX", state[] = "/tmp/rescue-diagnose-state.XXXXXX";
-	bool private = !target;
-	if (private) {
-		old_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-		if (old_ns < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-		    !mkdtemp(tmpl) || !mkdtemp(state)) {
-			perror("rescue diagnose: cannot prepare a private mount");
-			return EXIT_FAILURE_;
-		}
-		rsc_context_set_state_dir(cli->ctx, state);
-		struct rsc_mount_options mo = { .system = system, .target = tmpl, .images = cli->images };
-		r = rsc_mount_system(cli->ctx, &mo, NULL);
-		if (r < 0) {
-			rsc_undo_all(cli->ctx);
-			rmdir(tmpl), rmdir(state);
-			return cli_exit_code(r);
-		}
-		target = tmpl;
-	}
+	struct session ses;
+	r = session_begin(cli, &ses, target, system, false);
+	if (r != 0)
+		return r;
+	target = ses.target;
 
 	struct rsc_scan *dir = NULL, *devs = NULL;
 	struct rsc_scan_options so = { .root_dir = target };
@@ -116,13 +141,7 @@ int verb_diagnose(struct cli *cli, int argc, char **argv) {
 	if (r >= 0) {
 		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, &d);
 	}
-	if (private) {
-		rsc_undo_all(cli->ctx);
-		if (setns(old_ns, CLONE_NEWNS) < 0)
-			perror("rescue diagnose: cannot return to the original mount namespace");
-		rmdir(tmpl);
-		rmdir(state);
-	}
+	session_end(cli, &ses);
 	rsc_scan_free(dir);
 	rsc_scan_free(devs);
 	if (r < 0)

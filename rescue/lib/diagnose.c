@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "diagnose-internal.h"
 #include "fileio.h"
 #include "profile.h"
 #include "rescue/diagnose.h"
@@ -113,12 +114,60 @@ static char *rebuild_command(struct diag *g, const struct rsc_kernel *k) {
 
 /* ---- /boot space ---- */
 
+uint64_t initramfs_space_needed(const struct rsc_system *s) {
+	uint64_t largest = 0;
+	for (size_t i = 0; i < s->n_kernels; i++)
+		if (s->kernels[i].initramfs_size > largest)
+			largest = s->kernels[i].initramfs_size;
+	uint64_t image = largest ? largest : INITRAMFS_ESTIMATE;
+	/* The generator writes the new image beside the old one and renames
+	 * it over: the whole size must be free, plus a margin. */
+	return image + image / 4 + (8ull << 20);
+}
+
 static bool kernel_known(const struct rsc_system *s, const char *name) {
 	for (size_t i = 0; i < s->n_kernels; i++)
 		if ((s->kernels[i].image && streq(s->kernels[i].image + 6, name)) ||
 		    (s->kernels[i].initramfs && streq(s->kernels[i].initramfs + 6, name)))
 			return s->kernels[i].image || s->kernels[i].has_modules;
 	return false;
+}
+
+int boot_removable(int rootfd, const struct rsc_system *s, char ***ret_paths, char ***ret_described,
+		   uint64_t *ret_bytes) {
+	_cleanup_close_ int bfd = open_in_root(rootfd, "/boot", O_RDONLY | O_DIRECTORY);
+	if (bfd < 0)
+		return bfd;
+	_cleanup_strv_free_ char **paths = NULL, **described = NULL;
+	uint64_t bytes = 0;
+	DIR *dir = fdopendir(TAKE_FD(bfd));
+	struct dirent *de;
+	while (dir && (de = readdir(dir))) {
+		size_t l = strlen(de->d_name);
+		bool backup = (l > 4 && (streq(de->d_name + l - 4, ".bak") || streq(de->d_name + l - 4, ".old") ||
+					 streq(de->d_name + l - 4, ".tmp")));
+		bool image_file = startswith(de->d_name, "initrd") || startswith(de->d_name, "initramfs");
+		if (!backup && !(image_file && !kernel_known(s, de->d_name)))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		char line[512];
+		snprintf(line, sizeof(line), "/boot/%s", de->d_name);
+		if (strv_extend(&paths, line) < 0)
+			break;
+		snprintf(line, sizeof(line), "/boot/%s (%.1f MiB)", de->d_name, (double)st.st_size / MiB);
+		if (strv_extend(&described, line) < 0)
+			break;
+		bytes += (uint64_t)st.st_size;
+	}
+	if (dir)
+		closedir(dir);
+	*ret_paths = TAKE_PTR(paths);
+	if (ret_described)
+		*ret_described = TAKE_PTR(described);
+	*ret_bytes = bytes;
+	return 0;
 }
 
 static int check_boot_space(struct diag *g) {
@@ -132,33 +181,14 @@ static int check_boot_space(struct diag *g) {
 	for (size_t i = 0; i < g->s->n_kernels; i++)
 		if (g->s->kernels[i].initramfs_size > largest)
 			largest = g->s->kernels[i].initramfs_size;
-	uint64_t image = largest ? largest : INITRAMFS_ESTIMATE;
-	/* The generator writes the new image beside the old one and renames
-	 * it over: the whole size must be free, plus a margin. */
-	uint64_t need = image + image / 4 + (8ull << 20);
+	uint64_t need = initramfs_space_needed(g->s);
 
 	/* What could be removed: backups and images of kernels that are gone. */
-	_cleanup_strv_free_ char **spare = NULL;
+	_cleanup_strv_free_ char **spare = NULL, **spare_paths = NULL;
 	uint64_t spare_b = 0;
-	DIR *dir = fdopendir(TAKE_FD(bfd));
-	struct dirent *de;
-	while (dir && (de = readdir(dir))) {
-		size_t l = strlen(de->d_name);
-		bool backup = (l > 4 && (streq(de->d_name + l - 4, ".bak") || streq(de->d_name + l - 4, ".old") ||
-					 streq(de->d_name + l - 4, ".tmp")));
-		bool image_file = startswith(de->d_name, "initrd") || startswith(de->d_name, "initramfs");
-		if (!backup && !(image_file && !kernel_known(g->s, de->d_name)))
-			continue;
-		struct stat st;
-		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		char line[512];
-		snprintf(line, sizeof(line), "/boot/%s (%.1f MiB)", de->d_name, (double)st.st_size / MiB);
-		strv_extend(&spare, line);
-		spare_b += (uint64_t)st.st_size;
-	}
-	if (dir)
-		closedir(dir);
+	int q = boot_removable(g->rootfd, g->s, &spare_paths, &spare, &spare_b);
+	if (q < 0)
+		return q;
 	_cleanup_free_ char *spare_list = strv_join(spare, ", ");
 
 	int r = 0;
@@ -271,18 +301,18 @@ static int check_kernels(struct diag *g) {
 
 /* A boot entry's path as the system sees it: GRUB and BLS paths are
  * relative to the filesystem holding them. */
-static char *entry_path(const struct diag *g, const char *p, bool bls) {
+char *boot_entry_path(bool separate_boot, const char *p, bool bls) {
 	if (p[0] == '(') { /* (hd0,gpt2)/vmlinuz */
 		const char *e = strchr(p, ')');
 		p = e ? e + 1 : p;
 	}
-	bool separate = g->separate_boot || bls;
+	bool separate = separate_boot || bls;
 	if (separate && !startswith(p, "/boot/"))
 		return path_join("/boot", p);
 	return strdup(p);
 }
 
-static bool is_bls(const struct rsc_boot_entry *e) {
+bool boot_entry_is_bls(const struct rsc_boot_entry *e) {
 	size_t l = strlen(e->source);
 	return l > 5 && streq(e->source + l - 5, ".conf");
 }
@@ -378,7 +408,7 @@ static int check_boot_entries(struct diag *g) {
 		for (size_t f = 0; r >= 0 && f < 2; f++) {
 			if (!files[f] || strchr(files[f], '$'))
 				continue;
-			_cleanup_free_ char *p = entry_path(g, files[f], is_bls(e));
+			_cleanup_free_ char *p = boot_entry_path(g->separate_boot, files[f], boot_entry_is_bls(e));
 			if (!p)
 				return -ENOMEM;
 			if (!exists_in_root(g->rootfd, p))

@@ -182,6 +182,35 @@ static char *version_of_pkgbase(int rootfd, const char *pkgbase) {
 	return found;
 }
 
+/* /usr/lib/modules on merged-/usr systems, /lib/modules on the others
+ * (openSUSE Leap 15, older Debian). */
+static bool modules_present(int rootfd, const char *version) {
+	static const char *const dirs[] = { "/usr/lib/modules", "/lib/modules" };
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		char p[512];
+		struct stat st;
+		snprintf(p, sizeof(p), "%s/%s/kernel", dirs[i], version);
+		if (stat_in_root(rootfd, p, &st) == 0 && S_ISDIR(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
+/* Names that cannot go into a JSON report as they are. */
+static bool valid_utf8(const char *s) {
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (n < 0 || (n == 1 && *p < 0xc2))
+			return false;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
 static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int bootfd) {
 	int r;
 	_cleanup_close_ int dfd = open_in_root(bootfd, "/", O_RDONLY | O_DIRECTORY);
@@ -193,6 +222,10 @@ static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int 
 			rest = startswith(de->d_name, kernel_prefixes[i]);
 		if (!rest || !*rest || strchr(rest, '/'))
 			continue;
+		if (!valid_utf8(de->d_name)) {
+			note(s, "a kernel file in /boot has a name that is not valid UTF-8; not shown");
+			continue;
+		}
 		struct stat st;
 		if (stat_in_root(bootfd, de->d_name, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
@@ -251,15 +284,11 @@ static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int 
 		mfd = open_in_root(rootfd, "/lib/modules", O_RDONLY | O_DIRECTORY);
 	DIR *md = mfd >= 0 ? fdopendir(TAKE_FD(mfd)) : NULL;
 	while (md && (de = readdir(md))) {
-		if (de->d_name[0] == '.' || !(de->d_name[0] >= '0' && de->d_name[0] <= '9'))
+		if (de->d_name[0] == '.' || !(de->d_name[0] >= '0' && de->d_name[0] <= '9') || !valid_utf8(de->d_name))
 			continue;
-		_cleanup_free_ char *p = NULL;
-		if (asprintf(&p, "/usr/lib/modules/%s/kernel", de->d_name) < 0)
-			break;
 		/* A directory holding only leftovers (no kernel/ tree) is not
 		 * an installed kernel. */
-		struct stat st;
-		if (stat_in_root(rootfd, p, &st) < 0 || !S_ISDIR(st.st_mode))
+		if (!modules_present(rootfd, de->d_name))
 			continue;
 		struct rsc_kernel *k;
 		if ((r = add_kernel(s, de->d_name, &k)) < 0)
@@ -268,7 +297,8 @@ static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int 
 	}
 	if (md)
 		closedir(md);
-	qsort(s->kernels, s->n_kernels, sizeof(*s->kernels), cmp_kernel);
+	if (s->n_kernels > 1)
+		qsort(s->kernels, s->n_kernels, sizeof(*s->kernels), cmp_kernel);
 	if (s->n_kernels == 0)
 		note(s, "no kernel found in /boot or /lib/modules");
 	log_debug(ctx, "%s: %zu kernel(s)", s->id ? s->id : "system", s->n_kernels);
@@ -295,8 +325,13 @@ static int find_bootloader(rsc_context *ctx, struct rsc_system *s, int rootfd, i
 			char p[512];
 			snprintf(p, sizeof(p), "/EFI/%s/grubx64.efi", de->d_name);
 			bool g = exists_in_root(espfd, p);
-			snprintf(p, sizeof(p), "/EFI/%s/shimx64.efi", de->d_name);
-			g = g || exists_in_root(espfd, p);
+			/* shim and GRUB under the names Fedora/Debian use, and the
+			 * ones openSUSE uses. */
+			static const char *const loaders[] = { "shimx64.efi", "shim.efi", "grub.efi" };
+			for (size_t l = 0; l < ELEMENTSOF(loaders); l++) {
+				snprintf(p, sizeof(p), "/EFI/%s/%s", de->d_name, loaders[l]);
+				g = g || exists_in_root(espfd, p);
+			}
 			efi = efi || g;
 			snprintf(p, sizeof(p), "/EFI/%s/grub.cfg", de->d_name);
 			if (!s->esp_grub_cfg && exists_in_root(espfd, p)) {
@@ -339,7 +374,7 @@ static int find_bootloader(rsc_context *ctx, struct rsc_system *s, int rootfd, i
 	if (ld)
 		closedir(ld);
 	if (bls) {
-		qsort(bls, strv_length(bls), sizeof(char *), (int (*)(const void *, const void *))strcmp);
+		strv_sort(bls);
 		s->bls = true;
 	}
 	STRV_FOREACH(b, bls) {
@@ -536,12 +571,9 @@ static int identify_root(struct identify *id, int rootfd, int device, const char
 			return r;
 	} else
 		note(s, "/boot is missing");
-	for (size_t i = 0; i < s->n_kernels; i++) {
-		char p[512];
-		snprintf(p, sizeof(p), "/usr/lib/modules/%s/kernel", s->kernels[i].version);
-		if (exists_in_root(rootfd, p))
+	for (size_t i = 0; i < s->n_kernels; i++)
+		if (modules_present(rootfd, s->kernels[i].version))
 			s->kernels[i].has_modules = true;
-	}
 
 	/* The generator: the profile's default if installed, else any. */
 	for (size_t i = 0; !s->generator && i < ELEMENTSOF(generators); i++)
@@ -565,6 +597,10 @@ static int identify_root(struct identify *id, int rootfd, int device, const char
 			s->selinux_policy = exists_in_root(rootfd, p);
 		}
 	}
+	/* Files that exist but could not be read make the scan partial. */
+	STRV_FOREACH(n, s->notes)
+		if (strstr(*n, "unreadable"))
+			scan->n_problems++;
 	log_debug(ctx, "identified %s (%s)", s->id, s->pretty_name);
 	return 1;
 }
@@ -645,6 +681,9 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 		scan->n_problems++;
 		return -RSC_ERR_NOT_ROOT;
 	}
+	/* setns() below puts us at the namespace's root directory: keep the
+	 * working directory, so relative paths given by the user still work. */
+	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int old_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (old_ns < 0)
 		return log_error_errno(ctx, errno, "Cannot open our mount namespace: %m");
@@ -735,6 +774,8 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 
 	if (setns(old_ns, CLONE_NEWNS) < 0 && r >= 0)
 		r = log_error_errno(ctx, errno, "Cannot return to our mount namespace: %m");
+	if (cwd >= 0 && fchdir(cwd) < 0 && r >= 0)
+		r = log_error_errno(ctx, errno, "Cannot return to the working directory: %m");
 	return r < 0 ? r : 0;
 }
 

@@ -542,7 +542,7 @@ int probe_block_devices(rsc_context *ctx, struct rsc_scan *scan, const char *sys
 			return -ENOMEM;
 		}
 	closedir(d);
-	qsort(names, strv_length(names), sizeof(char *), (int (*)(const void *, const void *))strcmp);
+	strv_sort(names);
 
 	STRV_FOREACH(n, names) {
 		_cleanup_free_ char *node = NULL;

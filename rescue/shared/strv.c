@@ -83,3 +83,24 @@ char *strv_join(char *const *l, const char *sep) {
 	}
 	return r;
 }
+
+/* qsort() hands the comparator pointers to the elements, i.e. char **. */
+static int cmp_str(const void *a, const void *b) {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_version(const void *a, const void *b) {
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(char **l) {
+	size_t n = strv_length(l);
+	if (n > 1)
+		qsort(l, n, sizeof(char *), cmp_str);
+}
+
+void strv_sort_versions(char **l) {
+	size_t n = strv_length(l);
+	if (n > 1)
+		qsort(l, n, sizeof(char *), cmp_version);
+}

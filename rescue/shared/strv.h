@@ -22,5 +22,8 @@ bool strv_contains(char *const *l, const char *s);
 /* Splits on any of the separator bytes, dropping empty fields. */
 int strv_split(const char *s, const char *separators, char ***ret);
 char *strv_join(char *const *l, const char *sep);
+/* Sorts in place: by strcmp(), or by strverscmp() (version order). */
+void strv_sort(char **l);
+void strv_sort_versions(char **l);
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)

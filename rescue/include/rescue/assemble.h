@@ -79,3 +79,6 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
  * private mount namespace that disappears with the command. Returns its
  * exit status (0..255) or a negative errno. */
 int rsc_chroot_run(rsc_context *ctx, const char *target, char *const *argv);
+/* The same with the command's stdout and stderr sent to out_fd, and its
+ * stdin from /dev/null (for unattended runs). */
+int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, int out_fd);

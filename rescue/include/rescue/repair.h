@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Plan and repair: from a diagnosis to ordered actions, each with the exact
+ * command run inside the system (its own tools, for its own kernel
+ * versions), the files it changes and why; then applying them with every
+ * replaced file saved to a journal on the target first, verifying what was
+ * written, and undoing a journal.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rescue/diagnose.h"
+#include "rescue/rescue.h"
+#include "rescue/scan.h"
+
+enum rsc_action_kind {
+	RSC_ACTION_FREE_SPACE,        /* move provably unused files out of /boot into the journal */
+	RSC_ACTION_SET_ASIDE_KERNEL,  /* move a kernel that cannot boot out of the boot menu */
+	RSC_ACTION_REBUILD_INITRAMFS, /* the system's generator, for one kernel version */
+	RSC_ACTION_GRUB_CONFIG,       /* the system's grub-mkconfig to its config path */
+	RSC_ACTION_ESP_STUB,          /* write the ESP stub that loads /boot's config */
+	RSC_ACTION_RELABEL,           /* SELinux labels of the files written, from the system's policy */
+};
+
+enum rsc_action_status { RSC_ACTION_PLANNED, RSC_ACTION_DONE, RSC_ACTION_FAILED, RSC_ACTION_SKIPPED };
+
+struct rsc_action {
+	enum rsc_action_kind kind;
+	char *title;
+	char *why;
+	char **argv;            /* run inside the system; NULL for file operations */
+	char **files;           /* paths in the system it changes, moves or writes */
+	char *kver;
+	char *content;          /* ESP stub text */
+	char **unless_present;  /* skipped at apply time when all of these exist by then */
+	/* After apply: */
+	enum rsc_action_status status;
+	int exit_status;        /* of argv, -1 when none ran */
+	char *result;           /* what happened, in words */
+};
+
+struct rsc_plan {
+	char *system;
+	struct rsc_action *actions;
+	size_t n_actions;
+	char **unfixed;         /* findings no action fixes: what a human must do */
+	char *journal;          /* after apply: the journal directory, as the system sees it */
+};
+
+int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc_diagnosis *d, const char *root_dir,
+		  struct rsc_plan **ret);
+struct rsc_plan *rsc_plan_free(struct rsc_plan *p);
+const char *rsc_action_kind_to_string(enum rsc_action_kind k);
+const char *rsc_action_status_to_string(enum rsc_action_status s);
+/* The plan as a shell script a person could run by hand (after mounting
+ * the system at root_dir), with a comment explaining each step. */
+int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *f);
+/* Applies the plan to the system mounted read-write at root_dir. Stops at
+ * the first failed action (each failed action is rolled back). Returns 0
+ * when every action succeeded, -EIO when one failed. */
+int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir);
+/* Restores the newest journal of the system at root_dir: saved files are
+ * copied back, moved files moved back, files that did not exist removed.
+ * Returns the number of files restored; -ENOENT when there is no journal. */
+int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal);
+struct json_object;
+int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret);

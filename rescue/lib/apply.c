@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Applying a plan, and undoing it. Before any file is replaced, moved or
+ * created, a line naming it goes into the journal's manifest
+ * (/var/lib/rescue/journal/<time>/manifest on the target, fsync'ed), and
+ * a copy of what it replaces goes beside it. Files we write ourselves are
+ * written next to their destination and renamed into place. A rebuilt
+ * image is verified before it is kept: a generator can exit 0 and leave a
+ * broken or empty image behind.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "rescue/assemble.h"
+#include "rescue/initramfs.h"
+#include "rescue/repair.h"
+#include "scan-internal.h"
+#include "strv.h"
+
+#define JOURNAL_DIR "/var/lib/rescue/journal"
+
+struct journal {
+	rsc_context *ctx;
+	int rootfd;
+	char *dir;          /* in the system: /var/lib/rescue/journal/<stamp> */
+	int dirfd;
+	FILE *manifest;
+	int log_fd;
+	unsigned n;
+};
+
+static int mkdirs_in_root(int rootfd, const char *path) {
+	_cleanup_free_ char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = 0;
+			_cleanup_close_ int fd = open_in_root(rootfd, p, O_PATH | O_DIRECTORY);
+			if (fd < 0) {
+				char *slash = strrchr(p, '/');
+				*slash = 0;
+				_cleanup_close_ int parent = open_in_root(rootfd, *p ? p : "/", O_PATH | O_DIRECTORY);
+				*slash = '/';
+				if (parent < 0)
+					return parent;
+				if (mkdirat(parent, slash + 1, 0700) < 0 && errno != EEXIST)
+					return negative_errno();
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Copies src (an fd) to name in dirfd, fsync'ed. */
+static int copy_fd_to(int src, int dirfd, const char *name) {
+	_cleanup_close_ int out = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return negative_errno();
+	char buf[1 << 16];
+	ssize_t k;
+	if (lseek(src, 0, SEEK_SET) < 0)
+		return negative_errno();
+	while ((k = read(src, buf, sizeof(buf))) > 0)
+		for (ssize_t o = 0; o < k;) {
+			ssize_t w = write(out, buf + o, (size_t)(k - o));
+			if (w < 0)
+				return negative_errno();
+			o += w;
+		}
+	if (k < 0 || fsync(out) < 0)
+		return negative_errno();
+	return 0;
+}
+
+static int journal_open(rsc_context *ctx, int rootfd, struct journal *j) {
+	char stamp[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&t, &tm));
+	*j = (struct journal){ .ctx = ctx, .rootfd = rootfd, .dirfd = -1, .log_fd = -1 };
+	for (int i = 0; i < 100; i++) {
+		free(j->dir);
+		if (asprintf(&j->dir, i ? JOURNAL_DIR "/%s.%d" : JOURNAL_DIR "/%s", stamp, i) < 0)
+			return -ENOMEM;
+		int r = mkdirs_in_root(rootfd, JOURNAL_DIR);
+		if (r < 0)
+			return log_error_errno(ctx, r, "Cannot create %s in the system: %m", JOURNAL_DIR);
+		_cleanup_close_ int parent = open_in_root(rootfd, JOURNAL_DIR, O_PATH | O_DIRECTORY);
+		if (parent < 0)
+			return parent;
+		if (mkdirat(parent, strrchr(j->dir, '/') + 1, 0700) == 0)
+			break;
+		if (errno != EEXIST)
+			return log_error_errno(ctx, errno, "Cannot create the journal %s: %m", j->dir);
+	}
+	j->dirfd = open_in_root(rootfd, j->dir, O_RDONLY | O_DIRECTORY);
+	if (j->dirfd < 0)
+		return j->dirfd;
+	int fd = openat(j->dirfd, "manifest", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	j->manifest = fd >= 0 ? fdopen(fd, "w") : NULL;
+	j->log_fd = openat(j->dirfd, "log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (!j->manifest || j->log_fd < 0)
+		return log_error_errno(ctx, errno, "Cannot write the journal %s: %m", j->dir);
+	return 0;
+}
+
+static void journal_close(struct journal *j) {
+	if (j->manifest)
+		fclose(j->manifest);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	if (j->log_fd >= 0)
+		close(j->log_fd);
+	free(j->dir);
+}
+
+/* One manifest line, on disk before the change it announces. */
+static int journal_note(struct journal *j, const char *what, const char *path, const char *name) {
+	fprintf(j->manifest, "%s %s%s%s\n", what, path, name ? " " : "", name ? name : "");
+	if (fflush(j->manifest) != 0 || fsync(fileno(j->manifest)) < 0)
+		return negative_errno();
+	return 0;
+}
+
+/* Saves a copy of path (if it exists) before it is replaced; notes a
+ * file that does not exist yet as new. Returns 1 when a copy was saved
+ * (as journal file number j->n), 0 when the file is new. */
+static int journal_save(struct journal *j, const char *path) {
+	_cleanup_close_ int fd = open_in_root(j->rootfd, path, O_RDONLY | O_NOFOLLOW);
+	if (fd == -ENOENT)
+		return journal_note(j, "new", path, NULL);
+	if (fd < 0)
+		return log_error_errno(j->ctx, fd, "Cannot read %s to save it: %m", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -EINVAL;
+	struct statvfs sv;
+	if (fstatvfs(j->dirfd, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)st.st_size + (16u << 20))
+		return log_error_errno(j->ctx, ENOSPC, "No room in %s to save a copy of %s (%lld bytes): "
+				       "nothing was changed", j->dir, path, (long long)st.st_size);
+	char name[32];
+	snprintf(name, sizeof(name), "%u", ++j->n);
+	int r = copy_fd_to(fd, j->dirfd, name);
+	if (r < 0)
+		return log_error_errno(j->ctx, r, "Cannot save %s into the journal: %m", path);
+	r = journal_note(j, "saved", path, name);
+	return r < 0 ? r : 1;
+}
+
+/* Moves path into the journal (copy, then remove: /boot is usually
+ * another filesystem). */
+static int journal_move(struct journal *j, const char *path) {
+	_cleanup_close_ int fd = open_in_root(j->rootfd, path, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		return log_error_errno(j->ctx, fd, "Cannot read %s: %m", path);
+	char name[32];
+	snprintf(name, sizeof(name), "%u", ++j->n);
+	int r = copy_fd_to(fd, j->dirfd, name);
+	if (r >= 0)
+		r = journal_note(j, "moved", path, name);
+	if (r < 0)
+		return log_error_errno(j->ctx, r, "Cannot move %s into the journal: %m", path);
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash)
+		return -ENOMEM;
+	*slash = 0;
+	_cleanup_close_ int dfd = open_in_root(j->rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || unlinkat(dfd, slash + 1, 0) < 0)
+		return log_error_errno(j->ctx, errno, "Cannot remove %s after saving it: %m", path);
+	return 0;
+}
+
+/* Puts the saved copy back (used to roll back a failed action). */
+static int restore_from(int rootfd, int jdirfd, const char *path, const char *name) {
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash)
+		return -ENOMEM;
+	*slash = 0;
+	_cleanup_close_ int dfd = open_in_root(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	if (!name) /* it did not exist before */
+		return unlinkat(dfd, slash + 1, 0) < 0 && errno != ENOENT ? negative_errno() : 0;
+	_cleanup_close_ int src = openat(jdirfd, name, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return negative_errno();
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), ".%s.rescue-restore", slash + 1);
+	unlinkat(dfd, tmp, 0);
+	int r = copy_fd_to(src, dfd, tmp);
+	if (r >= 0 && renameat(dfd, tmp, dfd, slash + 1) < 0)
+		r = negative_errno();
+	if (r < 0)
+		unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+static uint64_t free_bytes(int rootfd, const char *path) {
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash)
+		*slash = 0;
+	_cleanup_close_ int fd = open_in_root(rootfd, dir && *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+	struct statvfs sv;
+	if (fd < 0 || fstatvfs(fd, &sv) < 0)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+static int verify_image(rsc_context *ctx, int rootfd, const char *root_dir, const char *path, const char *kver,
+			char **ret_why) {
+	_cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return set_strf(ret_why, "the generator wrote no %s", path), -ENOENT;
+	if (st.st_size == 0)
+		return set_strf(ret_why, "%s is empty", path), -EBADMSG;
+	rsc_initramfs *img = NULL;
+	int r = rsc_initramfs_open_fd(ctx, fd, path, &img);
+	if (r >= 0)
+		r = rsc_initramfs_walk(img, NULL, NULL, NULL);
+	if (r < 0) {
+		set_strf(ret_why, "%s cannot be unpacked: %s", path, img && rsc_initramfs_error(img) ?
+			 rsc_initramfs_error(img) : rsc_strerror(r));
+		rsc_initramfs_free(img);
+		return -EBADMSG;
+	}
+	struct rsc_verify_result *v = NULL;
+	r = rsc_initramfs_verify(ctx, img, root_dir, kver, &v);
+	rsc_initramfs_free(img);
+	if (r >= 0 && !v->bootable) {
+		_cleanup_strv_free_ char **missing = NULL;
+		for (size_t i = 0; i < v->n_requirements; i++)
+			if (!v->requirements[i].present && !v->requirements[i].optional)
+				strv_extend(&missing, v->requirements[i].name);
+		_cleanup_free_ char *l = strv_join(missing, ", ");
+		set_strf(ret_why, "the new %s still cannot mount the root: it lacks %s", path, strna(l));
+		r = -EPROTO;
+	}
+	rsc_verify_result_free(v);
+	return r;
+}
+
+static int run_logged(struct journal *j, const char *root_dir, struct rsc_action *a) {
+	_cleanup_free_ char *cmd = strv_join(a->argv, " ");
+	dprintf(j->log_fd, "\n$ chroot %s %s\n", root_dir, strna(cmd));
+	log_info(j->ctx, "Running in the system: %s", strna(cmd));
+	int r = rsc_chroot_run_fd(j->ctx, root_dir, a->argv, j->log_fd);
+	a->exit_status = r >= 0 ? r : -1;
+	dprintf(j->log_fd, "[exit status %d]\n", r);
+	return r;
+}
+
+static int apply_one(struct journal *j, const char *root_dir, struct rsc_action *a) {
+	rsc_context *ctx = j->ctx;
+	int r = 0;
+	switch (a->kind) {
+	case RSC_ACTION_FREE_SPACE:
+	case RSC_ACTION_SET_ASIDE_KERNEL:
+		STRV_FOREACH(f, a->files)
+			if ((r = journal_move(j, *f)) < 0)
+				return set_strf(&a->result, "could not move %s: %s", *f, rsc_strerror(r)), r;
+		return set_strf(&a->result, "%zu file(s) moved into %s", strv_length(a->files), j->dir);
+
+	case RSC_ACTION_REBUILD_INITRAMFS: {
+		const char *image = a->files[0];
+		/* Check the space before writing anything. */
+		_cleanup_close_ int cur = open_in_root(j->rootfd, image, O_RDONLY);
+		struct stat st = { 0 };
+		if (cur >= 0)
+			fstat(cur, &st);
+		uint64_t need = (uint64_t)st.st_size + (uint64_t)st.st_size / 4 + (8u << 20);
+		if (need < (48u << 20))
+			need = 48u << 20;
+		uint64_t avail = free_bytes(j->rootfd, image);
+		if (avail < need)
+			return set_strf(&a->result, "not started: %.1f MiB free beside %s, about %.1f MiB needed", avail / 1048576.0,
+					image, need / 1048576.0), -ENOSPC;
+		int saved = journal_save(j, image);
+		if (saved < 0)
+			return set_strf(&a->result, "not started: %s could not be saved first", image), saved;
+		char name[32];
+		snprintf(name, sizeof(name), "%u", j->n);
+		r = run_logged(j, root_dir, a);
+		_cleanup_free_ char *why = NULL;
+		if (r != 0)
+			set_strf(&why, "the generator exited with status %d (its output is in %s/log)", r, j->dir);
+		/* Never trust the exit status alone: look at what it wrote. */
+		int v = verify_image(ctx, j->rootfd, root_dir, image, a->kver, r == 0 ? &why : &a->result);
+		if (r == 0 && v >= 0)
+			return set_strf(&a->result, "rebuilt and verified: it can mount the root"), 0;
+		/* Roll back: the previous image (or none) is put back. */
+		int q = restore_from(j->rootfd, j->dirfd, image, saved ? name : NULL);
+		set_strf(&a->result, "%s; %s", why ? why : "failed",
+			 q < 0 ? "the previous image could NOT be restored" : "the previous state was restored");
+		return -EIO;
+	}
+
+	case RSC_ACTION_GRUB_CONFIG: {
+		int saved = journal_save(j, a->files[0]);
+		if (saved < 0)
+			return set_strf(&a->result, "not started: %s could not be saved first", a->files[0]), saved;
+		r = run_logged(j, root_dir, a);
+		_cleanup_free_ char *text = NULL;
+		if (r == 0 && read_file_in_root(j->rootfd, a->files[0], READ_FILE_MAX, &text, NULL) >= 0 &&
+		    (strstr(text, "menuentry") || strstr(text, "blscfg")))
+			return set_strf(&a->result, "written, with boot entries"), 0;
+		set_strf(&a->result, "%s exited with status %d or wrote no entries (output in %s/log); the previous "
+			 "configuration was restored", a->argv[0], r, j->dir);
+		char name[32];
+		snprintf(name, sizeof(name), "%u", j->n);
+		restore_from(j->rootfd, j->dirfd, a->files[0], saved ? name : NULL);
+		return -EIO;
+	}
+
+	case RSC_ACTION_ESP_STUB: {
+		const char *path = a->files[0];
+		if ((r = journal_save(j, path)) < 0)
+			return set_strf(&a->result, "not started: %s could not be saved first", path), r;
+		r = 0;
+		_cleanup_free_ char *dir = strdup(path);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		if (!slash)
+			return -ENOMEM;
+		*slash = 0;
+		if ((r = mkdirs_in_root(j->rootfd, dir)) < 0)
+			return r;
+		_cleanup_close_ int dfd = open_in_root(j->rootfd, dir, O_RDONLY | O_DIRECTORY);
+		char tmp[300];
+		snprintf(tmp, sizeof(tmp), ".%s.rescue-new", slash + 1);
+		_cleanup_close_ int fd = dfd >= 0 ? openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+		size_t len = strlen(a->content);
+		if (fd < 0 || write(fd, a->content, len) != (ssize_t)len || fsync(fd) < 0 ||
+		    renameat(dfd, tmp, dfd, slash + 1) < 0) {
+			r = negative_errno();
+			if (dfd >= 0)
+				unlinkat(dfd, tmp, 0);
+			return set_strf(&a->result, "could not write %s: %s", path, rsc_strerror(r)), r;
+		}
+		return set_strf(&a->result, "written"), 0;
+	}
+
+	case RSC_ACTION_RELABEL:
+		if (!a->argv) {
+			_cleanup_close_ int fd = -1;
+			if ((r = journal_save(j, "/.autorelabel")) < 0)
+				return r;
+			r = 0;
+			fd = open_in_root(j->rootfd, "/", O_RDONLY | O_DIRECTORY);
+			int f = fd >= 0 ? openat(fd, ".autorelabel", O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+			if (f < 0)
+				return set_strf(&a->result, "could not create /.autorelabel"), -EIO;
+			close(f);
+			return set_strf(&a->result, "a full relabel is scheduled for the next boot (no setfiles in the system)"), 0;
+		}
+		r = run_logged(j, root_dir, a);
+		if (r != 0)
+			return set_strf(&a->result, "setfiles exited with status %d (output in %s/log)", r, j->dir), -EIO;
+		return set_strf(&a->result, "relabelled"), 0;
+	}
+	return -EINVAL;
+}
+
+int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
+	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return log_error_errno(ctx, errno, "%s: %m", root_dir);
+	if (p->n_actions == 0)
+		return 0;
+	struct journal j;
+	int r = journal_open(ctx, rootfd, &j);
+	if (r < 0) {
+		journal_close(&j);
+		return r;
+	}
+	set_str(&p->journal, j.dir);
+	log_notice(ctx, "Journal of this repair: %s (rescue undo restores it)", j.dir);
+	for (size_t i = 0; i < p->n_actions; i++) {
+		struct rsc_action *a = &p->actions[i];
+		if (r < 0 || rsc_context_cancelled(ctx)) {
+			a->status = RSC_ACTION_SKIPPED;
+			set_str(&a->result, r < 0 ? "skipped: an earlier step failed" : "skipped: interrupted");
+			continue;
+		}
+		log_notice(ctx, "Step %zu/%zu: %s", i + 1, p->n_actions, a->title);
+		bool all_there = a->unless_present != NULL;
+		STRV_FOREACH(f, a->unless_present)
+			all_there = all_there && exists_in_root(rootfd, *f);
+		if (all_there) {
+			a->status = RSC_ACTION_SKIPPED;
+			set_str(&a->result, "not needed: every file the menu names exists now");
+			log_info(ctx, "Step %zu: %s", i + 1, a->result);
+			continue;
+		}
+		int q = apply_one(&j, root_dir, a);
+		a->status = q < 0 ? RSC_ACTION_FAILED : RSC_ACTION_DONE;
+		if (q < 0) {
+			log_error(ctx, "Step %zu failed: %s", i + 1, strna(a->result));
+			r = -EIO;
+		} else
+			log_info(ctx, "Step %zu: %s", i + 1, strna(a->result));
+	}
+	if (rsc_context_cancelled(ctx) && r >= 0)
+		r = -ECANCELED;
+	journal_close(&j);
+	return r;
+}
+
+int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal) {
+	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return log_error_errno(ctx, errno, "%s: %m", root_dir);
+	_cleanup_close_ int jfd = open_in_root(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY);
+	if (jfd < 0)
+		return log_error_errno(ctx, ENOENT, "No repair journal in %s%s: nothing to undo", root_dir, JOURNAL_DIR);
+	/* The newest journal not undone yet. */
+	_cleanup_strv_free_ char **names = NULL;
+	DIR *d = fdopendir(dup(jfd));
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && !strstr(de->d_name, ".undone") && strv_extend(&names, de->d_name) < 0)
+			break;
+	if (d)
+		closedir(d);
+	if (!names)
+		return log_error_errno(ctx, ENOENT, "No repair journal left to undo in %s%s", root_dir, JOURNAL_DIR);
+	strv_sort_versions(names);
+	const char *name = names[strv_length(names) - 1];
+	_cleanup_close_ int dfd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *text = NULL;
+	int r = dfd >= 0 ? read_file_in_root(dfd, "manifest", 1 << 20, &text, NULL) : -ENOENT;
+	if (r < 0)
+		return log_error_errno(ctx, r, "Journal %s has no readable manifest: %m", name);
+	_cleanup_strv_free_ char **lines = NULL;
+	if (strv_split(text, "\n", &lines) < 0)
+		return -ENOMEM;
+	int restored = 0, failed = 0;
+	/* Newest change first. */
+	for (size_t i = strv_length(lines); i-- > 0;) {
+		char *l = lines[i], *path, *file = NULL;
+		const char *what = l;
+		char *sp = strchr(l, ' ');
+		if (!sp)
+			continue;
+		*sp = 0;
+		path = sp + 1;
+		if (!streq(what, "new")) {
+			char *sp2 = strrchr(path, ' ');
+			if (!sp2)
+				continue;
+			*sp2 = 0;
+			file = sp2 + 1;
+		}
+		int q = restore_from(rootfd, dfd, path, file);
+		if (q < 0) {
+			log_error_errno(ctx, q, "Cannot restore %s: %m", path);
+			failed++;
+		} else {
+			log_info(ctx, "%s %s", streq(what, "new") ? "Removed (did not exist before)" : "Restored", path);
+			restored++;
+		}
+	}
+	if (!failed) {
+		char done[300];
+		snprintf(done, sizeof(done), "%s.undone", name);
+		renameat(jfd, name, jfd, done);
+	}
+	if (ret_journal)
+		asprintf(ret_journal, "%s/%s", JOURNAL_DIR, name);
+	return failed ? -EIO : restored;
+}

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The planner: findings in, ordered actions out. Each action names the
+ * command run inside the system (taken from its profile, always with the
+ * kernel version spelled out: inside a chroot the generators would
+ * otherwise build for the rescue kernel) and the files it changes.
+ * Order: free space, set aside kernels that cannot boot, rebuild images,
+ * regenerate the boot menu, restore the ESP stub, relabel what was written.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diagnose-internal.h"
+#include "fileio.h"
+#include "profile.h"
+#include "rescue/repair.h"
+#include "scan-internal.h"
+#include "strv.h"
+
+static const char *const kind_names[] = {
+	[RSC_ACTION_FREE_SPACE] = "free-space",
+	[RSC_ACTION_SET_ASIDE_KERNEL] = "set-aside-kernel",
+	[RSC_ACTION_REBUILD_INITRAMFS] = "rebuild-initramfs",
+	[RSC_ACTION_GRUB_CONFIG] = "grub-config",
+	[RSC_ACTION_ESP_STUB] = "esp-stub",
+	[RSC_ACTION_RELABEL] = "relabel",
+};
+
+const char *rsc_action_kind_to_string(enum rsc_action_kind k) {
+	return kind_names[k];
+}
+
+const char *rsc_action_status_to_string(enum rsc_action_status s) {
+	return s == RSC_ACTION_DONE ? "done" : s == RSC_ACTION_FAILED ? "failed" : s == RSC_ACTION_SKIPPED ? "skipped" :
+	       "planned";
+}
+
+struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->n_actions; i++) {
+		struct rsc_action *a = &p->actions[i];
+		free(a->title);
+		free(a->why);
+		strv_free(a->argv);
+		strv_free(a->files);
+		strv_free(a->unless_present);
+		free(a->kver);
+		free(a->content);
+		free(a->result);
+	}
+	free(p->actions);
+	strv_free(p->unfixed);
+	free(p->system);
+	free(p->journal);
+	free(p);
+	return NULL;
+}
+
+static struct rsc_action *action_new(struct rsc_plan *p, enum rsc_action_kind kind) {
+	struct rsc_action *m = realloc(p->actions, (p->n_actions + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	p->actions = m;
+	m[p->n_actions] = (struct rsc_action){ .kind = kind, .exit_status = -1 };
+	return &m[p->n_actions++];
+}
+
+/* A profile template with %k, %i, %c, %p filled in. */
+static char *fill(const char *t, const char *k, const char *i, const char *c) {
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	for (const char *p = t; *p; p++) {
+		if (p[0] == '%' && p[1]) {
+			const char *v = p[1] == 'k' ? k : p[1] == 'i' ? i : p[1] == 'c' ? c : "";
+			fputs(strempty(v), f);
+			p++;
+		} else
+			fputc(*p, f);
+	}
+	fclose(f);
+	return out;
+}
+
+static bool has(const struct rsc_diagnosis *d, const char *code, const char *subject) {
+	for (size_t i = 0; i < d->n_findings; i++)
+		if (streq(d->findings[i].code, code) && (!subject || streq(d->findings[i].subject, subject)))
+			return true;
+	return false;
+}
+
+static int unfixed(struct rsc_plan *p, const struct rsc_finding *f) {
+	char *t;
+	if (asprintf(&t, "%s (%s): %s", f->code, f->subject, f->fix) < 0)
+		return -ENOMEM;
+	int r = strv_push(&p->unfixed, t);
+	if (r < 0)
+		free(t);
+	return r;
+}
+
+int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc_diagnosis *d, const char *root_dir,
+		  struct rsc_plan **ret) {
+	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return log_error_errno(ctx, errno, "%s: %m", root_dir);
+	struct rsc_plan *p = calloc(1, sizeof(*p));
+	if (!p || set_str(&p->system, s->id) < 0) {
+		free(p);
+		return -ENOMEM;
+	}
+	struct profile *prof = NULL;
+	struct profile **list;
+	size_t n;
+	int r = profile_load_all(ctx, &list, &n);
+	if (r >= 0) {
+		for (size_t i = 0; i < n; i++)
+			if (streq_ptr(list[i]->name, s->profile))
+				prof = TAKE_PTR(list[i]);
+		profile_list_free(list, n);
+	}
+	r = 0;
+	const char *gen = s->generator;
+	const char *rebuild_key = streq_ptr(gen, "dracut") ? "rebuild_dracut" :
+				  streq_ptr(gen, "initramfs-tools") ? "rebuild_initramfs_tools" :
+				  streq_ptr(gen, "mkinitcpio") ? "rebuild_mkinitcpio" : NULL;
+	const char *rebuild_t = prof && rebuild_key ? profile_get(prof, rebuild_key) : NULL;
+	bool grub = s->bootloader && startswith(s->bootloader, "grub");
+	const char *grub_cfg = s->grub_cfg ? s->grub_cfg : prof ? profile_get(prof, "grub_cfg_bios") : NULL;
+	const char *mkconfig_t = prof ? profile_get(prof, "grub_mkconfig") : NULL;
+	bool need_menu = false, wrote_boot = false;
+
+	/* Kernels that cannot boot and cannot be rebuilt offline: out of the
+	 * menu, if a complete kernel remains to boot. */
+	const char *good = NULL;
+	for (size_t i = 0; i < s->n_kernels && !good; i++)
+		if (s->kernels[i].image && s->kernels[i].has_modules && !startswith(s->kernels[i].version, "0-rescue"))
+			good = s->kernels[i].version;
+	for (size_t i = 0; r >= 0 && i < s->n_kernels; i++) {
+		const struct rsc_kernel *k = &s->kernels[i];
+		if (!has(d, "kernel-modules-missing", k->version))
+			continue;
+		if (!good || !grub)
+			continue; /* reported as unfixed below */
+		struct rsc_action *a = action_new(p, RSC_ACTION_SET_ASIDE_KERNEL);
+		if (!a || set_str(&a->kver, k->version) < 0 ||
+		    asprintf(&a->title, "Set kernel %s aside (its modules are missing); %s becomes the default",
+			     k->version, good) < 0 ||
+		    asprintf(&a->why, "kernel-modules-missing: it cannot boot and cannot be rebuilt offline; "
+			     "reinstalling its package restores it") < 0 ||
+		    strv_extend(&a->files, k->image) < 0 || (k->initramfs && strv_extend(&a->files, k->initramfs) < 0)) {
+			r = -ENOMEM;
+			break;
+		}
+		need_menu = true;
+	}
+
+	/* Images to rebuild: every complete kernel whose image is missing,
+	 * empty, damaged or cannot mount this root. */
+	static const char *const image_codes[] = { "initramfs-missing", "initramfs-empty", "initramfs-corrupt",
+						   "initramfs-cannot-mount-root" };
+	uint64_t need_space = 0;
+	for (size_t i = 0; r >= 0 && i < s->n_kernels; i++) {
+		const struct rsc_kernel *k = &s->kernels[i];
+		const char *code = NULL;
+		for (size_t c = 0; c < ELEMENTSOF(image_codes) && !code; c++)
+			if (has(d, image_codes[c], k->version))
+				code = image_codes[c];
+		if (!code || !k->image || !k->has_modules || !rebuild_t)
+			continue;
+		_cleanup_free_ char *image = k->initramfs ? strdup(k->initramfs) :
+					    fill(prof && profile_get(prof, "initramfs") ? profile_get(prof, "initramfs") :
+						 "/boot/initramfs-%k.img", k->version, NULL, NULL);
+		_cleanup_free_ char *cmd = image ? fill(rebuild_t, k->version, image, grub_cfg) : NULL;
+		struct rsc_action *a = cmd ? action_new(p, RSC_ACTION_REBUILD_INITRAMFS) : NULL;
+		if (!a || set_str(&a->kver, k->version) < 0 || strv_split(cmd, " ", &a->argv) < 0 ||
+		    strv_extend(&a->files, image) < 0 ||
+		    asprintf(&a->title, "Rebuild the initramfs of %s with %s", k->version, gen) < 0 ||
+		    asprintf(&a->why, "%s: the kernel cannot mount its root without a working image", code) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* A menu written while the image was missing has no initrd
+		 * line for it: that entry must be written again. */
+		for (size_t e = 0; !k->initramfs && e < s->n_entries; e++) {
+			const char *kp = s->entries[e].kernel;
+			size_t kl = kp ? strlen(kp) : 0, vl = strlen(k->version);
+			if (kp && !s->entries[e].initrd && kl > vl && streq(kp + kl - vl, k->version))
+				need_menu = true;
+		}
+		need_space = initramfs_space_needed(s);
+		wrote_boot = true;
+	}
+
+	/* Space first, if a rebuild needs it: only what no kernel uses. */
+	if (r >= 0 && (has(d, "boot-space-insufficient", NULL))) {
+		_cleanup_strv_free_ char **paths = NULL, **described = NULL;
+		uint64_t bytes = 0;
+		r = boot_removable(rootfd, s, &paths, &described, &bytes);
+		if (r >= 0 && paths) {
+			struct rsc_action *a = action_new(p, RSC_ACTION_FREE_SPACE);
+			_cleanup_free_ char *list_s = strv_join(described, ", ");
+			if (!a || asprintf(&a->title, "Free space on /boot: move %zu unused file%s (%.1f MiB) into the "
+					   "journal", strv_length(paths), strv_length(paths) == 1 ? "" : "s",
+					   (double)bytes / (1024.0 * 1024.0)) < 0 ||
+			    asprintf(&a->why, "boot-space-insufficient: a new image needs %.1f MiB; these are backups "
+				     "and images of kernels no longer installed: %s",
+				     (double)need_space / (1024.0 * 1024.0), list_s ? list_s : "") < 0)
+				r = -ENOMEM;
+			else {
+				a->files = TAKE_PTR(paths);
+				/* It must come first. */
+				struct rsc_action tmp = *a;
+				memmove(p->actions + 1, p->actions, (p->n_actions - 1) * sizeof(*a));
+				p->actions[0] = tmp;
+			}
+		}
+	}
+
+	static const char *const menu_codes[] = { "cmdline-root-unknown", "cmdline-luks-unknown", "cmdline-lv-unknown",
+						  "grub-config-missing", "default-kernel-unbootable" };
+	for (size_t c = 0; c < ELEMENTSOF(menu_codes); c++)
+		need_menu = need_menu || has(d, menu_codes[c], NULL);
+	/* Entries naming missing files: a rebuild may bring them back, and
+	 * then a working menu is better left alone. */
+	_cleanup_strv_free_ char **missing_files = NULL;
+	bool only_files = !need_menu && has(d, "boot-entry-missing-file", NULL);
+	if (only_files) {
+		bool separate = false;
+		for (size_t i = 0; i < s->n_fstab; i++)
+			separate = separate || streq(s->fstab[i].target, "/boot");
+		for (size_t i = 0; i < s->n_entries; i++) {
+			const char *files[2] = { s->entries[i].kernel, s->entries[i].initrd };
+			for (size_t f = 0; f < 2; f++) {
+				if (!files[f] || strchr(files[f], '$'))
+					continue;
+				_cleanup_free_ char *path = boot_entry_path(separate, files[f], boot_entry_is_bls(&s->entries[i]));
+				if (path && !exists_in_root(rootfd, path) && !strv_contains(missing_files, path))
+					strv_extend(&missing_files, path);
+			}
+		}
+		need_menu = true;
+	}
+	if (r >= 0 && need_menu && grub && mkconfig_t && grub_cfg) {
+		_cleanup_free_ char *cmd = fill(mkconfig_t, NULL, NULL, grub_cfg);
+		struct rsc_action *a = cmd ? action_new(p, RSC_ACTION_GRUB_CONFIG) : NULL;
+		if (!a || strv_split(cmd, " ", &a->argv) < 0 || strv_extend(&a->files, grub_cfg) < 0 ||
+		    asprintf(&a->title, "Regenerate the boot menu (%s)%s", grub_cfg,
+			     only_files ? ", unless the steps before bring back the files it names" : "") < 0 ||
+		    set_str(&a->why, "the menu names files or devices that are not there, or predates the repair") < 0)
+			r = -ENOMEM;
+		else if (only_files)
+			a->unless_present = TAKE_PTR(missing_files);
+		wrote_boot = true;
+	}
+
+	/* The ESP stub. */
+	if (r >= 0 && (has(d, "esp-stub-missing", NULL) || has(d, "esp-stub-replaced", NULL) ||
+		       has(d, "esp-stub-wrong-uuid", NULL)) && grub_cfg && prof && profile_get(prof, "esp_stub")) {
+		const char *stub = s->esp_grub_cfg ? s->esp_grub_cfg : profile_get(prof, "esp_stub");
+		/* The stub finds the filesystem holding grub.cfg by UUID, and
+		 * the directory in it. */
+		bool separate = false;
+		for (size_t i = 0; i < s->n_fstab; i++)
+			separate = separate || streq(s->fstab[i].target, "/boot");
+		const char *uuid = NULL;
+		for (size_t i = 0; i < s->n_fstab && !uuid; i++)
+			if (streq(s->fstab[i].target, separate ? "/boot" : "/"))
+				uuid = startswith(s->fstab[i].spec, "UUID=");
+		_cleanup_free_ char *dir = strdup(grub_cfg);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		if (slash)
+			*slash = 0;
+		const char *prefix = dir && separate ? startswith(dir, "/boot") : dir;
+		if (!uuid)
+			r = unfixed(p, &(struct rsc_finding){ .code = (char *)"esp-stub", .subject = (char *)stub,
+				    .fix = (char *)"the stub needs the UUID of the filesystem holding /boot: fstab names it otherwise" });
+		else {
+			struct rsc_action *a = action_new(p, RSC_ACTION_ESP_STUB);
+			_cleanup_free_ char *path = path_join("/boot/efi", stub);
+			if (!a || !path || strv_extend(&a->files, path) < 0 ||
+			    asprintf(&a->content, "search --no-floppy --fs-uuid --set=dev %s\nset prefix=($dev)%s\n"
+				     "export $prefix\nconfigfile $prefix/grub.cfg\n", uuid, prefix && *prefix ? prefix : "/") < 0 ||
+			    asprintf(&a->title, "Restore the ESP stub %s (loads %s)", stub, grub_cfg) < 0 ||
+			    set_str(&a->why, "the firmware starts GRUB from the ESP; the stub leads it to /boot's menu") < 0)
+				r = -ENOMEM;
+		}
+	}
+
+	/* SELinux: files written from a rescue system carry no label. */
+	bool selinux_on = s->selinux && !streq(s->selinux, "disabled") && s->selinux_policy && s->selinux_type;
+	if (r >= 0 && selinux_on && (wrote_boot || has(d, "selinux-label-wrong", NULL))) {
+		char fc[256];
+		snprintf(fc, sizeof(fc), "/etc/selinux/%s/contexts/files/file_contexts", s->selinux_type);
+		struct rsc_action *a = action_new(p, RSC_ACTION_RELABEL);
+		bool setfiles = executable_in_root(rootfd, "/usr/sbin/setfiles") || executable_in_root(rootfd, "/sbin/setfiles");
+		if (!a || asprintf(&a->title, "Relabel /boot from the system's SELinux policy") < 0 ||
+		    set_str(&a->why, "files written from a rescue system are unlabeled; with SELinux enforcing early boot "
+			    "can be denied them") < 0)
+			r = -ENOMEM;
+		else if (setfiles) {
+			char *argv[] = { (char *)"setfiles", (char *)"-F", fc, (char *)"/boot", NULL };
+			for (char **x = argv; *x && r >= 0; x++)
+				r = strv_extend(&a->argv, *x);
+			if (r >= 0)
+				r = strv_extend(&a->files, "/boot");
+		} else
+			/* No setfiles in the system: a relabel at next boot. */
+			r = strv_extend(&a->files, "/.autorelabel");
+	}
+
+	/* What no action fixes: for a human, with the fix diagnose gave. */
+	for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
+		const struct rsc_finding *f = &d->findings[i];
+		if (f->severity != RSC_SEVERITY_ERROR)
+			continue;
+		bool covered = false;
+		for (size_t a = 0; a < p->n_actions && !covered; a++) {
+			const struct rsc_action *x = &p->actions[a];
+			covered = (x->kver && streq(x->kver, f->subject)) ||
+				  (x->kind == RSC_ACTION_GRUB_CONFIG && (startswith(f->code, "cmdline-") ||
+				   startswith(f->code, "boot-entry") || startswith(f->code, "grub-") ||
+				   streq(f->code, "default-kernel-unbootable"))) ||
+				  (x->kind == RSC_ACTION_ESP_STUB && startswith(f->code, "esp-stub")) ||
+				  (x->kind == RSC_ACTION_RELABEL && streq(f->code, "selinux-label-wrong")) ||
+				  (x->kind == RSC_ACTION_FREE_SPACE && streq(f->code, "boot-space-insufficient"));
+		}
+		if (!covered)
+			r = unfixed(p, f);
+	}
+	profile_free(prof);
+	if (r < 0) {
+		rsc_plan_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* Single-quotes a word for a shell script. */
+static void shell_word(FILE *f, const char *w) {
+	if (w[strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+%@")] == 0) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++)
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w, f);
+	fputc('\'', f);
+}
+
+int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *f) {
+	fprintf(f, "#!/bin/sh\n# Repair plan for %s, as a person would type it.\n", p->system);
+	fprintf(f, "# The system is mounted read-write at R (rescue mount --rw); each step runs\n"
+		   "# the system's own tools inside it, for its own kernel versions.\n");
+	fputs("set -e\nR=", f);
+	shell_word(f, root_dir);
+	fputs("\nJ=\"$R/var/lib/rescue/journal/manual-$(date +%Y%m%d-%H%M%S)\"\nmkdir -p \"$J\"\n", f);
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct rsc_action *a = &p->actions[i];
+		fprintf(f, "\n# %zu. %s\n#    why: %s\n", i + 1, a->title, a->why);
+		if (a->unless_present) {
+			fputs("#    only if one of these is still missing by then:", f);
+			STRV_FOREACH(x, a->unless_present)
+				fprintf(f, " %s", *x);
+			fputc('\n', f);
+		}
+		switch (a->kind) {
+		case RSC_ACTION_FREE_SPACE:
+		case RSC_ACTION_SET_ASIDE_KERNEL:
+			fputs("#    the files move into the journal, so nothing is lost\n", f);
+			STRV_FOREACH(x, a->files) {
+				fputs("mv \"$R\"", f);
+				shell_word(f, *x);
+				fputs(" \"$J/\"\n", f);
+			}
+			break;
+		case RSC_ACTION_ESP_STUB:
+			fputs("#    the old file is kept in the journal\n", f);
+			fputs("[ -e \"$R\"", f);
+			shell_word(f, a->files[0]);
+			fputs(" ] && cp -a \"$R\"", f);
+			shell_word(f, a->files[0]);
+			fputs(" \"$J/\"\ncat > \"$R\"", f);
+			shell_word(f, a->files[0]);
+			fprintf(f, " <<'EOF'\n%sEOF\n", a->content);
+			break;
+		default:
+			STRV_FOREACH(x, a->files)
+				if (!streq(*x, "/boot") && !streq(*x, "/.autorelabel")) {
+					fputs("[ -e \"$R\"", f);
+					shell_word(f, *x);
+					fputs(" ] && cp -a \"$R\"", f);
+					shell_word(f, *x);
+					fputs(" \"$J/\"\n", f);
+				}
+			if (a->argv) {
+				fputs("chroot \"$R\"", f);
+				STRV_FOREACH(x, a->argv) {
+					fputc(' ', f);
+					shell_word(f, *x);
+				}
+				fputc('\n', f);
+			} else if (a->files && streq(a->files[0], "/.autorelabel"))
+				fputs("touch \"$R/.autorelabel\"\n", f);
+		}
+	}
+	if (p->unfixed) {
+		fputs("\n# Not repaired automatically; a person must:\n", f);
+		STRV_FOREACH(x, p->unfixed)
+			fprintf(f, "#   %s\n", *x);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
+	json_object *o = json_object_new_object(), *arr = json_object_new_array(), *un = json_object_new_array();
+	if (!o || !arr || !un)
+		return -ENOMEM;
+	json_object_object_add(o, "system", json_object_new_string(p->system));
+	for (size_t i = 0; i < p->n_actions; i++) {
+		const struct rsc_action *a = &p->actions[i];
+		json_object *j = json_object_new_object(), *argv = json_object_new_array(), *files = json_object_new_array();
+		json_object_object_add(j, "kind", json_object_new_string(kind_names[a->kind]));
+		json_object_object_add(j, "title", json_object_new_string(a->title));
+		json_object_object_add(j, "why", json_object_new_string(a->why));
+		STRV_FOREACH(x, a->argv)
+			json_object_array_add(argv, json_object_new_string(*x));
+		json_object_object_add(j, "argv", argv);
+		STRV_FOREACH(x, a->files)
+			json_object_array_add(files, json_object_new_string(*x));
+		json_object_object_add(j, "files", files);
+		json_object_object_add(j, "status", json_object_new_string(rsc_action_status_to_string(a->status)));
+		json_object_object_add(j, "exit_status", a->exit_status >= 0 ? json_object_new_int(a->exit_status) : NULL);
+		json_object_object_add(j, "result", a->result ? json_object_new_string(a->result) : NULL);
+		json_object_array_add(arr, j);
+	}
+	json_object_object_add(o, "actions", arr);
+	STRV_FOREACH(x, p->unfixed)
+		json_object_array_add(un, json_object_new_string(*x));
+	json_object_object_add(o, "needs_a_human", un);
+	json_object_object_add(o, "journal", p->journal ? json_object_new_string(p->journal) : NULL);
+	*ret = o;
+	return 0;
+}
