@@ -383,12 +383,17 @@ static int stream_more(rsc_initramfs *img) {
 		struct rsc_initramfs_segment *s = &img->segments[img->n_segments - 1];
 		s->uncompressed += out_n;
 		uint64_t consumed = in_offset(img) - img->seg_in_start;
-		if (img->total_out > img->max_uncompressed)
-			return format_error(img, "more than %llu bytes of cpio data: refusing a decompression bomb",
-					    (unsigned long long)img->max_uncompressed) == -EBADMSG ? -E2BIG : -ENOMEM;
-		if (s->uncompressed > RATIO_GRACE && s->uncompressed / (consumed + 1) > img->max_ratio)
-			return format_error(img, "compression ratio above %u:1: refusing a decompression bomb",
-					    img->max_ratio) == -EBADMSG ? -E2BIG : -ENOMEM;
+		/* Memory stays bounded anyway; these caps bound the time a
+		 * hostile image can make us spend. */
+		if (img->total_out > img->max_uncompressed) {
+			r = format_error(img, "more than %llu bytes of cpio data: refusing a decompression bomb",
+					 (unsigned long long)img->max_uncompressed);
+			return r == -ENOMEM ? r : -E2BIG;
+		}
+		if (s->uncompressed > RATIO_GRACE && s->uncompressed / (consumed + 1) > img->max_ratio) {
+			r = format_error(img, "compression ratio above %u:1: refusing a decompression bomb", img->max_ratio);
+			return r == -ENOMEM ? r : -E2BIG;
+		}
 
 		if (used == 0 && out_n == 0 && !end) {
 			/* No progress: more input must be buffered first. */

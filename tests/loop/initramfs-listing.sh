@@ -71,7 +71,14 @@ lsinitrd -f "$f" "$dir/dracut-zstd.img" >"$tmp/ref-cat" 2>/dev/null
 mkdir "$tmp/ours-x" "$tmp/ref-x"
 "$RESCUE" initramfs extract "$dir/dracut-zstd.img" "$tmp/ours-x" || bad "extract: exit $?"
 (cd "$tmp/ref-x" && zstdcat "$dir/dracut-zstd.img" | cpio -id --quiet --no-absolute-filenames 2>/dev/null)
-if diff -r --no-dereference "$tmp/ref-x" "$tmp/ours-x" >"$tmp/diff" 2>&1; then
+# Same paths, types, modes, sizes, link targets and device numbers, and
+# the same bytes in every regular file.
+tree() {
+	(cd "$1" && find . -printf '%P %y %m %s %l\n' | LC_ALL=C sort &&
+		find . -type f -print0 | xargs -0 -r sha256sum | LC_ALL=C sort &&
+		find . \( -type c -o -type b \) -exec stat -c '%n %t:%T' {} + | LC_ALL=C sort)
+}
+if diff <(tree "$tmp/ref-x") <(tree "$tmp/ours-x") >"$tmp/diff" 2>&1; then
 	echo "ok: extract equals cpio -id ($(find "$tmp/ours-x" | wc -l) paths)"
 else
 	bad "extract differs from cpio -id"
@@ -127,6 +134,8 @@ expect_bad "wrong magic" "$tmp/magic.img" "invalid magic at start of compressed 
 expect_bad "odc archive" "$tmp/odc.img" "use -H newc option"
 { cat "$dir/dracut-zstd.img"; printf 'trailing junk'; } >"$tmp/junk.img"
 expect_bad "junk after a segment" "$tmp/junk.img" "invalid magic"
+head -c 300M /dev/zero | zstd -q -c >"$tmp/bomb.img"
+expect_bad "decompression bomb (300 MiB of zeros in 10 KB)" "$tmp/bomb.img" "decompression bomb"
 echo "ok: broken images rejected with named errors"
 
 exit $fail
