@@ -21,7 +21,7 @@ run_scenario() {
 	[ -f "$dir/scenario.conf" ] || die "no scenario $name"
 	SCENARIO=$name
 	# Defaults; scenario.conf overrides.
-	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=900 POS_TIMEOUT=300 REPAIR_EXIT=0
+	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
 	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA=""
 	prepare() { :; }
 	# shellcheck disable=SC1091

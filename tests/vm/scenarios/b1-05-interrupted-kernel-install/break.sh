@@ -14,5 +14,5 @@ new=$(ls /mnt/boot/vmlinuz-*cloud* | sed 's|.*/vmlinuz-||')
 rm -rf "/mnt/lib/modules/$new" "/mnt/boot/initrd.img-$new"
 chroot /mnt update-grub
 # The first (default) entry must be the broken kernel.
-awk '/^menuentry /{m=1} m && /linux[[:space:]]/{print; exit}' /mnt/boot/grub/grub.cfg | grep -q "vmlinuz-$new"
+awk '/^menuentry /{m=1} m && /^[[:space:]]+linux[[:space:]]/{print; exit}' /mnt/boot/grub/grub.cfg | grep -q "vmlinuz-$new"
 b1_close
