@@ -284,9 +284,9 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		struct stat st = { 0 };
 		if (cur >= 0)
 			fstat(cur, &st);
-		uint64_t need = (uint64_t)st.st_size + (uint64_t)st.st_size / 4 + (8u << 20);
-		if (need < (48u << 20))
-			need = 48u << 20;
+		/* As diagnose estimates it: the image may be truncated now. */
+		uint64_t image_size = (uint64_t)st.st_size > (64u << 20) ? (uint64_t)st.st_size : (64u << 20);
+		uint64_t need = image_size + image_size / 4 + (8u << 20);
 		uint64_t avail = free_bytes(j->rootfd, image);
 		if (avail < need)
 			return set_strf(&a->result, "not started: %.1f MiB free beside %s, about %.1f MiB needed", avail / 1048576.0,

@@ -115,11 +115,12 @@ static char *rebuild_command(struct diag *g, const struct rsc_kernel *k) {
 /* ---- /boot space ---- */
 
 uint64_t initramfs_space_needed(const struct rsc_system *s) {
-	uint64_t largest = 0;
+	/* The current images may be truncated or empty (that is often why we
+	 * are here): never assume a new one is smaller than the estimate. */
+	uint64_t image = INITRAMFS_ESTIMATE;
 	for (size_t i = 0; i < s->n_kernels; i++)
-		if (s->kernels[i].initramfs_size > largest)
-			largest = s->kernels[i].initramfs_size;
-	uint64_t image = largest ? largest : INITRAMFS_ESTIMATE;
+		if (s->kernels[i].image && s->kernels[i].initramfs_size > image)
+			image = s->kernels[i].initramfs_size;
 	/* The generator writes the new image beside the old one and renames
 	 * it over: the whole size must be free, plus a margin. */
 	return image + image / 4 + (8ull << 20);

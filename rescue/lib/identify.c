@@ -196,6 +196,18 @@ static bool modules_present(int rootfd, const char *version) {
 	return false;
 }
 
+/* Copies people and package managers leave beside a kernel: not kernels. */
+static bool is_backup_name(const char *name) {
+	static const char *const suffixes[] = { ".bak", ".old", ".orig", ".tmp", ".save", "~" };
+	size_t l = strlen(name);
+	for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+		size_t sl = strlen(suffixes[i]);
+		if (l > sl && streq(name + l - sl, suffixes[i]))
+			return true;
+	}
+	return strstr(name, ".dpkg-") || strstr(name, ".rpmsave") || strstr(name, ".rpmnew");
+}
+
 /* Names that cannot go into a JSON report as they are. */
 static bool valid_utf8(const char *s) {
 	const unsigned char *p = (const unsigned char *)s;
@@ -220,7 +232,7 @@ static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int 
 		const char *rest = NULL;
 		for (size_t i = 0; !rest && i < ELEMENTSOF(kernel_prefixes); i++)
 			rest = startswith(de->d_name, kernel_prefixes[i]);
-		if (!rest || !*rest || strchr(rest, '/'))
+		if (!rest || !*rest || strchr(rest, '/') || is_backup_name(rest))
 			continue;
 		if (!valid_utf8(de->d_name)) {
 			note(s, "a kernel file in /boot has a name that is not valid UTF-8; not shown");
