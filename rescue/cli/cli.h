@@ -78,6 +78,7 @@ int verb_umount(struct cli *cli, int argc, char **argv);
 int verb_diagnose(struct cli *cli, int argc, char **argv);
 int verb_fix(struct cli *cli, int argc, char **argv);
 int verb_undo(struct cli *cli, int argc, char **argv);
+int verb_auto(struct cli *cli, int argc, char **argv);
 
 /* The system mounted for the length of one command: at a target given by
  * the user, or else in a mount namespace and undo journal of our own. */

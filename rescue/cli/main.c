@@ -25,6 +25,7 @@ static const struct verb verbs[] = {
 	{ "diagnose", "[SYSTEM] [--target DIR] [--json]", "find why a system does not boot, with evidence and fixes", verb_diagnose },
 	{ "fix", "[SYSTEM] [--dry-run] [--yes]", "plan the repair, show it, apply it with a journal, verify", verb_fix },
 	{ "undo", "[SYSTEM] [--target DIR]", "restore the files of the last repair from its journal", verb_undo },
+	{ "auto", "[--key-file F] [--dry-run] [--report F]", "unattended: unlock, mount, diagnose, repair, verify, report (also: rescue --auto)", verb_auto },
 	{ "umount", "", "undo every mount, unlock and activation made", verb_umount },
 };
 
@@ -120,6 +121,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *extra_short,
 		case OPT_VERSION:
 			printf("rescue %s\n", RESCUE_VERSION);
 			exit(EXIT_OK);
+
 		default:
 			return c;
 		}
@@ -176,6 +178,18 @@ int main(int argc, char **argv) {
 		return EXIT_FAILURE_;
 	}
 	rsc_context_set_log(cli.ctx, log_to_stderr, NULL);
+
+	/* "rescue --auto [options]" is the auto verb, written as the design
+	 * and the rescue medium's kernel command line spell it. */
+	for (int i = 1; i < argc; i++)
+		if (streq(argv[i], "--auto")) {
+			argv[i] = (char *)"auto";
+			char *v = argv[i];
+			memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(char *));
+			argv[1] = v;
+			break;
+		} else if (argv[i][0] != '-')
+			break;
 
 	/* Global options before the verb. */
 	int c = cli_getopt(&cli, argc, argv, NULL, NULL, NULL);
