@@ -120,6 +120,11 @@ base_image() {
 			tr -d '\r' < "$VM_LOG" | grep -a -E '^BASE-META [A-Z]+=' | cut -d' ' -f2 | sort -u > "$img.meta"
 			mv "$img.tmp" "$img"
 			log "base image $name built in $((SECONDS - t0))s" >&2
+			# Older versions of this base are stale: drop them.
+			local old
+			for old in "$VM_CACHE/base/$name"-*.qcow2; do
+				[ "$old" = "$img" ] || rm -f "$old" "$old.meta" "$old.lock"
+			done
 		fi
 		exec {lockfd}>&-
 	fi

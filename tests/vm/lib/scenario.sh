@@ -44,7 +44,8 @@ run_scenario() {
 		T_BREAK=0 T_NEG=0 NEG_CACHED=yes
 	else
 		NEG_CACHED=no
-		rm -f "$broken" "$verdict"
+		# Broken images of older versions of this scenario or base are stale.
+		rm -f "$VM_CACHE/broken/$name"-*.qcow2 "$VM_CACHE/broken/$name"-*.qcow2.*
 		overlay "$base" "$broken.tmp"
 		# prepare (scenario.conf, on the host) may fetch files for the job.
 		prepare "${meta[@]}" || { echo "FAIL: prepare for $name failed" >&2; return 1; }
