@@ -91,5 +91,10 @@ struct session {
 };
 int session_begin(struct cli *cli, struct session *s, const char *target, const char *system, bool rw);
 void session_end(struct cli *cli, struct session *s);
+/* Identifies the system mounted at target and diagnoses it, with the
+ * devices (of --image, or the machine) for context. */
+struct rsc_scan;
+struct rsc_diagnosis;
+int cli_diagnose_at(struct cli *cli, const char *target, struct rsc_scan **ret_dir, struct rsc_diagnosis **ret);
 /* Applies -v/-q and --profiles to the context once a verb parsed its options. */
 int cli_setup(struct cli *cli);

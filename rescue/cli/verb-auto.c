@@ -134,7 +134,7 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 	rsc_context_set_state_dir(cli->ctx, state);
 
 	int code = EXIT_OK;
-	struct rsc_scan *dir = NULL, *devs = NULL;
+	struct rsc_scan *dir = NULL;
 	struct rsc_diagnosis *before = NULL, *after = NULL;
 	struct rsc_plan *plan = NULL;
 
@@ -167,14 +167,7 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 	json_object_array_add(steps, json_object_new_string("mount: done"));
 
 	/* 3. Diagnose, plan, apply, verify. */
-	struct rsc_scan_options so = { .root_dir = target }, ds = { .images = cli->images, .no_identify = true };
-	r = rsc_scan_run(cli->ctx, &so, &dir);
-	if (r >= 0 && dir->n_systems == 0)
-		r = -RSC_ERR_NO_SYSTEM;
-	if (r >= 0)
-		r = rsc_scan_run(cli->ctx, &ds, &devs);
-	if (r >= 0)
-		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, &before);
+	r = cli_diagnose_at(cli, target, &dir, &before);
 	if (r >= 0)
 		r = rsc_plan_make(cli->ctx, &dir->systems[0], before, target, &plan);
 	if (r < 0) {
@@ -198,9 +191,7 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 	int applied = rsc_plan_apply(cli->ctx, plan, target);
 	rsc_scan_free(dir);
 	dir = NULL;
-	r = rsc_scan_run(cli->ctx, &so, &dir);
-	if (r >= 0 && dir->n_systems)
-		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, &after);
+	r = cli_diagnose_at(cli, target, &dir, &after);
 	if (r < 0) {
 		code = cli_exit_code(r);
 		goto out;
@@ -274,6 +265,5 @@ out:
 	rsc_diagnosis_free(before);
 	rsc_diagnosis_free(after);
 	rsc_scan_free(dir);
-	rsc_scan_free(devs);
 	return code;
 }

@@ -90,6 +90,26 @@ void session_end(struct cli *cli, struct session *s) {
 	s->private = false;
 }
 
+/* Diagnosis of the system at target, with the devices for context. */
+int cli_diagnose_at(struct cli *cli, const char *target, struct rsc_scan **ret_dir, struct rsc_diagnosis **ret) {
+	struct rsc_scan *dir = NULL, *devs = NULL;
+	struct rsc_scan_options so = { .root_dir = target }, ds = { .images = cli->images, .no_identify = true };
+	int r = rsc_scan_run(cli->ctx, &so, &dir);
+	if (r >= 0 && dir->n_systems == 0)
+		r = -RSC_ERR_NO_SYSTEM;
+	if (r >= 0)
+		r = rsc_scan_run(cli->ctx, &ds, &devs);
+	if (r >= 0)
+		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, ret);
+	rsc_scan_free(devs);
+	if (r < 0) {
+		rsc_scan_free(dir);
+		return r;
+	}
+	*ret_dir = dir;
+	return 0;
+}
+
 int verb_diagnose(struct cli *cli, int argc, char **argv) {
 	enum { OPT_TARGET = OPT_VERB_BASE, OPT_SYSTEM };
 	static const struct option options[] = {
@@ -127,23 +147,13 @@ int verb_diagnose(struct cli *cli, int argc, char **argv) {
 		return r;
 	target = ses.target;
 
-	struct rsc_scan *dir = NULL, *devs = NULL;
-	struct rsc_scan_options so = { .root_dir = target };
-	r = rsc_scan_run(cli->ctx, &so, &dir);
-	if (r == 1 || (r >= 0 && dir->n_systems == 0)) {
-		fprintf(stderr, "rescue diagnose: %s holds no installed system (no os-release)\n", target);
-		r = -RSC_ERR_NO_SYSTEM;
-	}
-	struct rsc_scan_options ds = { .images = cli->images, .no_identify = true };
-	if (r >= 0)
-		r = rsc_scan_run(cli->ctx, &ds, &devs);
+	struct rsc_scan *dir = NULL;
 	struct rsc_diagnosis *d = NULL;
-	if (r >= 0) {
-		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, &d);
-	}
+	r = cli_diagnose_at(cli, target, &dir, &d);
+	if (r == -RSC_ERR_NO_SYSTEM)
+		fprintf(stderr, "rescue diagnose: %s holds no installed system (no os-release)\n", target);
 	session_end(cli, &ses);
 	rsc_scan_free(dir);
-	rsc_scan_free(devs);
 	if (r < 0)
 		return cli_exit_code(r);
 

@@ -61,26 +61,6 @@ static bool confirm(struct cli *cli, bool yes) {
 	return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
 }
 
-/* Diagnosis of the system at target, with the devices for context. */
-static int diagnose_at(struct cli *cli, const char *target, struct rsc_scan **ret_dir, struct rsc_diagnosis **ret) {
-	struct rsc_scan *dir = NULL, *devs = NULL;
-	struct rsc_scan_options so = { .root_dir = target }, ds = { .images = cli->images, .no_identify = true };
-	int r = rsc_scan_run(cli->ctx, &so, &dir);
-	if (r >= 0 && dir->n_systems == 0)
-		r = -RSC_ERR_NO_SYSTEM;
-	if (r >= 0)
-		r = rsc_scan_run(cli->ctx, &ds, &devs);
-	if (r >= 0)
-		r = rsc_diagnose(cli->ctx, devs, &dir->systems[0], target, ret);
-	rsc_scan_free(devs);
-	if (r < 0) {
-		rsc_scan_free(dir);
-		return r;
-	}
-	*ret_dir = dir;
-	return 0;
-}
-
 int verb_fix(struct cli *cli, int argc, char **argv) {
 	enum { OPT_TARGET = OPT_VERB_BASE, OPT_SYSTEM, OPT_DRY_RUN, OPT_YES };
 	static const struct option options[] = {
@@ -136,7 +116,7 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 	struct rsc_diagnosis *before = NULL, *after = NULL;
 	struct rsc_plan *plan = NULL;
 	int code = EXIT_OK;
-	r = diagnose_at(cli, ses.target, &dir, &before);
+	r = cli_diagnose_at(cli, ses.target, &dir, &before);
 	if (r >= 0)
 		r = rsc_plan_make(cli->ctx, &dir->systems[0], before, ses.target, &plan);
 	if (r < 0) {
@@ -173,7 +153,7 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 	/* Verify: look again, from scratch. */
 	rsc_scan_free(dir);
 	dir = NULL;
-	r = diagnose_at(cli, ses.target, &dir, &after);
+	r = cli_diagnose_at(cli, ses.target, &dir, &after);
 	if (r < 0) {
 		code = cli_exit_code(r);
 		goto out;

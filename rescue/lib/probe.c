@@ -119,23 +119,10 @@ static int add_volume_group(struct rsc_scan *scan, const struct lvm_pv_info *inf
 }
 
 static bool dm_node_exists(const char *vg, const char *lv, char **ret_node) {
-	char ev[256], el[256];
-	size_t o = 0;
-	for (const char *p = vg; *p && o + 2 < sizeof(ev); p++) {
-		if (*p == '-')
-			ev[o++] = '-';
-		ev[o++] = *p;
-	}
-	ev[o] = 0;
-	o = 0;
-	for (const char *p = lv; *p && o + 2 < sizeof(el); p++) {
-		if (*p == '-')
-			el[o++] = '-';
-		el[o++] = *p;
-	}
-	el[o] = 0;
+	char mapped[512];
+	dm_lv_name(vg, lv, mapped, sizeof(mapped));
 	char *node;
-	if (asprintf(&node, "/dev/mapper/%s-%s", ev, el) < 0)
+	if (asprintf(&node, "/dev/mapper/%s", mapped) < 0)
 		return false;
 	struct stat st;
 	if (stat(node, &st) == 0 && S_ISBLK(st.st_mode)) {

@@ -23,6 +23,9 @@ int probe_block_devices(rsc_context *ctx, struct rsc_scan *scan, const char *sys
 int identify_devices(rsc_context *ctx, struct rsc_scan *scan);
 int identify_directory(rsc_context *ctx, struct rsc_scan *scan, const char *dir);
 
+/* The device-mapper name of an LV ("vg-my--lv" for vg/my-lv). */
+void dm_lv_name(const char *vg, const char *lv, char *buf, size_t size);
+
 /* Finds the device an fstab/crypttab spec names (UUID=, LABEL=,
  * PARTUUID=, PARTLABEL=, /dev/disk/by-*, /dev/mapper/...), or -1. */
 int scan_find_device(const struct rsc_scan *scan, const char *spec);

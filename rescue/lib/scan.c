@@ -140,6 +140,24 @@ static bool str_eq_unquoted(const char *value, const char *want) {
 	return streq(value, want);
 }
 
+/* device-mapper names LVs VG-LV with dashes inside either doubled. */
+void dm_lv_name(const char *vg, const char *lv, char *buf, size_t size) {
+	size_t o = 0;
+	for (const char *p = vg; *p && o + 3 < size; p++) {
+		if (*p == '-')
+			buf[o++] = '-';
+		buf[o++] = *p;
+	}
+	if (o + 1 < size)
+		buf[o++] = '-';
+	for (const char *p = lv; *p && o + 2 < size; p++) {
+		if (*p == '-')
+			buf[o++] = '-';
+		buf[o++] = *p;
+	}
+	buf[o < size ? o : size - 1] = 0;
+}
+
 int scan_find_device(const struct rsc_scan *scan, const char *spec) {
 	const char *v;
 	if (!spec)
@@ -167,25 +185,11 @@ int scan_find_device(const struct rsc_scan *scan, const char *spec) {
 		if (d->kind == RSC_DEVICE_LV && d->vg) {
 			const char *lv = strchr(d->name, '/');
 			lv = lv ? lv + 1 : d->name;
-			char a[512], b[512];
+			char a[512], b[600];
 			snprintf(a, sizeof(a), "/dev/%s/%s", d->vg, lv);
-			/* device-mapper doubles dashes inside VG and LV names. */
-			char ev[256] = "", el[256] = "";
-			size_t o = 0;
-			for (const char *p = d->vg; *p && o + 2 < sizeof(ev); p++) {
-				if (*p == '-')
-					ev[o++] = '-';
-				ev[o++] = *p;
-			}
-			ev[o] = 0;
-			o = 0;
-			for (const char *p = lv; *p && o + 2 < sizeof(el); p++) {
-				if (*p == '-')
-					el[o++] = '-';
-				el[o++] = *p;
-			}
-			el[o] = 0;
-			snprintf(b, sizeof(b), "/dev/mapper/%s-%s", ev, el);
+			char mapped[512];
+			dm_lv_name(d->vg, lv, mapped, sizeof(mapped));
+			snprintf(b, sizeof(b), "/dev/mapper/%s", mapped);
 			if (streq(spec, a) || streq(spec, b))
 				return (int)i;
 		}
