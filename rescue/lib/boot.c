@@ -13,6 +13,7 @@
 #include "boot.h"
 #include "internal.h"
 #include "strv.h"
+#include "utf8.h"
 
 /* Splits a grub/shell-ish line into words, honouring single and double
  * quotes and backslashes. Linear in the line's length: a hostile
@@ -67,41 +68,6 @@ static int split_words(const char *line, char ***ret) {
 	return 0;
 }
 
-/* Lines with control characters (other than tab and CR) or invalid UTF-8:
- * grub-mkconfig and kernel-install write text, so these mean a damaged
- * file, and what they hold must not travel on into reports. (parse.c
- * checks its files the same way.) */
-static bool has_control_chars(const char *s) {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned char c = *p;
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
-				return true;
-			p++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0)
-			n = 1, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			n = 2, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			n = 3, cp = c & 0x07;
-		else
-			return true;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return true;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return true;
-		p += n + 1;
-	}
-	return false;
-}
 
 /* The main image of an initrd line's words: the last path, after any
  * early microcode images, skipping variables such as RHEL's
@@ -185,7 +151,7 @@ int grub_cfg_entries(rsc_context *ctx, const char *text, const char *filename,
 		lineno++;
 		if (!line)
 			return -ENOMEM;
-		if (has_control_chars(line)) {
+		if (!utf8_text_valid(line, "\t\r")) {
 			if (binary_lines++ == 0)
 				first_binary = lineno;
 			continue;
@@ -262,7 +228,7 @@ int bls_entry_parse(rsc_context *ctx, const char *text, const char *filename,
 		lineno++;
 		if (!line)
 			return -ENOMEM;
-		if (has_control_chars(line)) {
+		if (!utf8_text_valid(line, "\t\r")) {
 			binary_lines++;
 			continue;
 		}

@@ -27,6 +27,7 @@
 #include "loop.h"
 #include "scan-internal.h"
 #include "strv.h"
+#include "utf8.h"
 
 #define BTRFS_FIRST_SUBVOL_INO 256
 
@@ -208,20 +209,6 @@ static bool is_backup_name(const char *name) {
 	return strstr(name, ".dpkg-") || strstr(name, ".rpmsave") || strstr(name, ".rpmnew");
 }
 
-/* Names that cannot go into a JSON report as they are. */
-static bool valid_utf8(const char *s) {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-		if (n < 0 || (n == 1 && *p < 0xc2))
-			return false;
-		p++;
-		for (int i = 0; i < n; i++, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
 
 static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int bootfd) {
 	int r;
@@ -234,7 +221,7 @@ static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int 
 			rest = startswith(de->d_name, kernel_prefixes[i]);
 		if (!rest || !*rest || strchr(rest, '/') || is_backup_name(rest))
 			continue;
-		if (!valid_utf8(de->d_name)) {
+		if (!utf8_text_valid(de->d_name, "")) {
 			note(s, "a kernel file in /boot has a name that is not valid UTF-8; not shown");
 			continue;
 		}
@@ -296,7 +283,7 @@ static int find_kernels(rsc_context *ctx, struct rsc_system *s, int rootfd, int 
 		mfd = open_in_root(rootfd, "/lib/modules", O_RDONLY | O_DIRECTORY);
 	DIR *md = mfd >= 0 ? fdopendir(TAKE_FD(mfd)) : NULL;
 	while (md && (de = readdir(md))) {
-		if (de->d_name[0] == '.' || !(de->d_name[0] >= '0' && de->d_name[0] <= '9') || !valid_utf8(de->d_name))
+		if (de->d_name[0] == '.' || !(de->d_name[0] >= '0' && de->d_name[0] <= '9') || !utf8_text_valid(de->d_name, ""))
 			continue;
 		/* A directory holding only leftovers (no kernel/ tree) is not
 		 * an installed kernel. */

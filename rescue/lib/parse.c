@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "rescue/parse.h"
 #include "strv.h"
+#include "utf8.h"
 
 /* Splits one line into at most max whitespace-separated fields, in place.
  * Returns the number of fields. */
@@ -89,41 +90,6 @@ static int foreach_line(const char *text, int (*fn)(char *line, unsigned no, voi
 	return 0;
 }
 
-/* Text as these files hold it: valid UTF-8 without control characters
- * other than tab. Anything else is damage, and must not travel on into
- * messages and JSON reports. */
-static bool text_ok(const char *s) {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned char c = *p;
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return false;
-			p++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0)
-			n = 1, cp = c & 0x1f;
-		else if ((c & 0xf0) == 0xe0)
-			n = 2, cp = c & 0x0f;
-		else if ((c & 0xf8) == 0xf0)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values beyond Unicode. */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
 
 /* A file of garbage would otherwise bury everything else under one
  * warning per line: the first few are shown, the rest counted. */
@@ -171,7 +137,7 @@ static int fstab_line(char *line, unsigned no, void *userdata) {
 	struct fstab_state *st = userdata;
 	char *f[6] = { 0 };
 	/* Checked before splitting, which cuts the line into fields. */
-	if (!text_ok(line)) {
+	if (!utf8_text_valid(line, "\t")) {
 		bad_line(st->ctx, st->filename, no, &st->bad,
 			 "not an fstab entry (control characters or invalid UTF-8), ignored");
 		return 0;
@@ -250,7 +216,7 @@ void rsc_crypttab_free(struct rsc_crypttab_entry *entries, size_t n) {
 static int crypttab_line(char *line, unsigned no, void *userdata) {
 	struct crypttab_state *st = userdata;
 	char *f[4] = { 0 };
-	if (!text_ok(line)) {
+	if (!utf8_text_valid(line, "\t")) {
 		bad_line(st->ctx, st->filename, no, &st->bad,
 			 "not a crypttab entry (control characters or invalid UTF-8), ignored");
 		return 0;
@@ -428,7 +394,7 @@ static int env_line(char *line, unsigned no, void *userdata) {
 			    st->filename, ENV_MAX_LINES);
 		return 1; /* stop */
 	}
-	if (!text_ok(line)) {
+	if (!utf8_text_valid(line, "\t")) {
 		bad_line(st->ctx, st->filename, no, &st->bad, "control characters or invalid UTF-8, ignored");
 		return 0;
 	}
