@@ -286,8 +286,7 @@ static char *kernel_partition_node(const char *sys_dir, const char *disk, uint64
 		_cleanup_free_ char *p = NULL, *text = NULL;
 		if (asprintf(&p, "%s/%s/start", dir, de->d_name) < 0)
 			break;
-		_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || read_file_fd(fd, 64, &text, NULL) < 0)
+		if (read_first_line(p, &text) < 0)
 			continue;
 		if (strtoull(text, NULL, 10) == start_sectors && asprintf(&node, "/dev/%s", de->d_name) < 0)
 			node = NULL;
@@ -418,16 +417,7 @@ static int read_sys_attr(const char *sys_dir, const char *name, const char *attr
 	_cleanup_free_ char *p = NULL;
 	if (asprintf(&p, "%s/class/block/%s/%s", sys_dir, name, attr) < 0)
 		return -ENOMEM;
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	char *text;
-	int r = read_file_fd(fd, 4096, &text, NULL);
-	if (r < 0)
-		return r;
-	text[strcspn(text, "\n")] = 0;
-	*ret = text;
-	return 0;
+	return read_first_line(p, ret);
 }
 
 /* Whole disks of this machine: not partitions, not device-mapper or MD

@@ -118,3 +118,16 @@ char *path_join(const char *a, const char *b) {
 	strcpy(r + la + 1, b);
 	return r;
 }
+
+int read_first_line(const char *path, char **ret) {
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	char *text;
+	int r = read_file_fd(fd, 4096, &text, NULL);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = 0;
+	*ret = text;
+	return 0;
+}

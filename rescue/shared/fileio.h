@@ -24,6 +24,9 @@ int open_in_root(int rootfd, const char *path, int flags);
  * -EFBIG above max, -EISDIR/-ENODEV (not a regular file). */
 int read_file_in_root(int rootfd, const char *path, size_t max, char **ret, size_t *ret_size);
 int read_file_fd(int fd, size_t max, char **ret, size_t *ret_size);
+/* The first line of a small file such as a sysfs attribute (which always
+ * claims 4096 bytes, so a smaller max would fail), newline stripped. */
+int read_first_line(const char *path, char **ret);
 /* stat() of PATH inside the root (following symlinks inside the root). */
 int stat_in_root(int rootfd, const char *path, struct stat *ret);
 bool exists_in_root(int rootfd, const char *path);
