@@ -5,6 +5,7 @@
  * appended under a lock and rewritten by rename, so a crash never leaves
  * a half-written file and a later `rescue umount` can still unwind it.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <linux/loop.h>
 #include <unistd.h>
@@ -206,6 +208,9 @@ static int run_lvm(rsc_context *ctx, const char *verb, const char *arg1, const c
 			dup2(devnull, 0);
 			dup2(devnull, 1);
 		}
+		/* Descriptors of ours that lvm inherits are harmless: say so, or it
+		 * warns about each one. */
+		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
 		execlp("lvm", "lvm", verb, arg1, arg2, (char *)NULL);
 		_exit(127);
 	}
@@ -216,6 +221,40 @@ static int run_lvm(rsc_context *ctx, const char *verb, const char *arg1, const c
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return log_debug_errno(ctx, EIO, "lvm %s %s %s failed", verb, arg1, arg2), -EIO;
 	return 0;
+}
+
+/* LVs stacked on a mapping we opened: lvm's udev rules activate a volume
+ * group as soon as its PV appears, so they were activated because of our
+ * unlock (they could not exist before it) and are ours to deactivate before
+ * the mapping can be closed. Only LVM's own devices (dm UUID "LVM-") are
+ * touched; anything else holding the mapping keeps it busy, which is said. */
+static void deactivate_lvs_on(rsc_context *ctx, const char *name) {
+	_cleanup_free_ char *node = path_join("/dev/mapper", name);
+	struct stat st;
+	if (!node || stat(node, &st) < 0 || !S_ISBLK(st.st_mode))
+		return;
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u/holders", major(st.st_rdev), minor(st.st_rdev));
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!startswith(de->d_name, "dm-"))
+			continue;
+		char path[PATH_MAX];
+		_cleanup_free_ char *uuid = NULL, *lv = NULL;
+		snprintf(path, sizeof(path), "/sys/block/%s/dm/uuid", de->d_name);
+		if (read_first_line(path, &uuid) < 0 || !startswith(uuid, "LVM-"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dm/name", de->d_name);
+		if (read_first_line(path, &lv) < 0)
+			continue;
+		_cleanup_free_ char *lvnode = path_join("/dev/mapper", lv);
+		if (lvnode && run_lvm(ctx, "lvchange", "-an", lvnode) >= 0)
+			log_info(ctx, "Deactivated %s (activated by udev on %s)", lv, name);
+	}
+	closedir(d);
 }
 
 /* Undoes one journal line. 0 done, 1 stale (already gone), negative on failure. */
@@ -235,6 +274,8 @@ static int undo_one(rsc_context *ctx, const char *line) {
 		return 0;
 	}
 	if ((arg = startswith(line, "crypt "))) {
+		/* Before libcryptsetup holds the device open (lvm would see its fd). */
+		deactivate_lvs_on(ctx, arg);
 		struct crypt_device *cd = NULL;
 		int r = crypt_init_by_name(&cd, arg);
 		if (r == -ENODEV || (r >= 0 && crypt_status(cd, arg) == CRYPT_INACTIVE)) {
