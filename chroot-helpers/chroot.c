@@ -76,9 +76,17 @@ static int mount_api(const char *target, const struct api_mount *m) {
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", where);
 	if (mount(m->source, path, m->fstype, m->fstype ? m->flags : MS_BIND | MS_REC, m->options) < 0)
 		return negative_errno();
-	if (!m->fstype && (m->flags & MS_RDONLY) &&
-	    mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-		return negative_errno();
+	if (!m->fstype && (m->flags & MS_RDONLY)) {
+		/* The fd above still names the directory under the new bind
+		 * mount, where a remount fails with EINVAL: look it up again
+		 * to reach the mount itself. */
+		_cleanup_close_ int top = open_in_root(root, m->where, O_PATH | O_DIRECTORY);
+		if (top < 0)
+			return top;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", top);
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+			return negative_errno();
+	}
 	return 0;
 }
 
