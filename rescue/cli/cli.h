@@ -62,7 +62,8 @@ enum {
 
 /* getopt_long over the global options plus EXTRA (NULL-terminated; may be
  * NULL). Global options are consumed here; returns the verb's own option
- * value, -1 at the end, or '?' after printing a usage error. */
+ * value, -1 at the end, or '?' after printing a usage error. Options may
+ * follow the verb's arguments unless EXTRA_SHORT starts with '+'. */
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *extra_short,
 	       const struct option *extra, const char *verb_usage);
 /* Maps a negative errno from the library to an exit code. */

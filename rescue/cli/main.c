@@ -83,9 +83,14 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *extra_short,
 		for (const struct option *o = extra; o && o->name && n + 1 < ELEMENTSOF(merged); o++)
 			merged[n++] = *o;
 		merged[n] = (struct option){ 0 };
-		snprintf(shorts, sizeof(shorts), "+vqh%s", extra_short ? extra_short : "");
 		merged_for = extra;
 	}
+	/* Options may follow a verb's arguments ('rescue unlock vdb2
+	 * --key-file K'), except before the verb and where the arguments are
+	 * a command of their own ('rescue chroot ls -l'): extra_short "+...". */
+	bool in_order = !verb_usage || (extra_short && extra_short[0] == '+');
+	snprintf(shorts, sizeof(shorts), "%svqh%s", in_order ? "+" : "",
+		 extra_short ? extra_short + (extra_short[0] == '+') : "");
 
 	for (;;) {
 		int c = getopt_long(argc, argv, shorts, merged, NULL);

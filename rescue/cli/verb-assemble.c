@@ -106,7 +106,7 @@ int verb_chroot(struct cli *cli, int argc, char **argv) {
 	};
 	const char *target = "/mnt/sysroot";
 	int c;
-	while ((c = cli_getopt(cli, argc, argv, NULL, options, chroot_usage)) != -1)
+	while ((c = cli_getopt(cli, argc, argv, "+", options, chroot_usage)) != -1)
 		switch (c) {
 		case OPT_TARGET:
 			target = optarg;

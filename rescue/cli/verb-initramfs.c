@@ -59,7 +59,7 @@ struct args {
 
 static int parse_args(struct cli *cli, int argc, char **argv, struct args *a) {
 	for (;;) {
-		int c = cli_getopt(cli, argc, argv, "", options, usage);
+		int c = cli_getopt(cli, argc, argv, "+", options, usage); /* positionals handled below */
 		switch (c) {
 		case OPT_PLAIN:
 			a->plain = true;
