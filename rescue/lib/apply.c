@@ -260,9 +260,13 @@ static int run_logged(struct journal *j, const char *root_dir, struct rsc_action
 	_cleanup_free_ char *cmd = strv_join(a->argv, " ");
 	dprintf(j->log_fd, "\n$ chroot %s %s\n", root_dir, strna(cmd));
 	log_info(j->ctx, "Running in the system: %s", strna(cmd));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = rsc_chroot_run_fd(j->ctx, root_dir, a->argv, j->log_fd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->exit_status = r >= 0 ? r : -1;
-	dprintf(j->log_fd, "[exit status %d]\n", r);
+	a->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	dprintf(j->log_fd, "[exit status %d after %.1f s]\n", r, a->seconds);
 	return r;
 }
 

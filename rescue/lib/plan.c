@@ -443,6 +443,7 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 		json_object_object_add(j, "files", files);
 		json_object_object_add(j, "status", json_object_new_string(rsc_action_status_to_string(a->status)));
 		json_object_object_add(j, "exit_status", a->exit_status >= 0 ? json_object_new_int(a->exit_status) : NULL);
+		json_object_object_add(j, "seconds", a->exit_status >= 0 ? json_object_new_double(a->seconds) : NULL);
 		json_object_object_add(j, "result", a->result ? json_object_new_string(a->result) : NULL);
 		json_object_array_add(arr, j);
 	}

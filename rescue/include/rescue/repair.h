@@ -39,6 +39,7 @@ struct rsc_action {
 	/* After apply: */
 	enum rsc_action_status status;
 	int exit_status;        /* of argv, -1 when none ran */
+	double seconds;         /* wall-clock time argv ran (the generator's share of a repair) */
 	char *result;           /* what happened, in words */
 };
 
