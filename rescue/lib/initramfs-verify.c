@@ -27,6 +27,7 @@
 #include "initramfs-internal.h"
 #include "internal.h"
 #include "rescue/parse.h"
+#include "scan-internal.h"
 #include "strv.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kmod_ctx *, kmod_unref);
@@ -309,6 +310,7 @@ struct stack {
 	char **dm_targets;        /* dm_snapshot, dm_thin_pool ... */
 	bool luks_assumed;
 	char *description;
+	dev_t root_dev;           /* the root's device on this machine, 0 when not seen */
 };
 
 static void stack_done(struct stack *s) {
@@ -561,6 +563,7 @@ static int analyse_root(rsc_context *ctx, int rootfd, const struct rsc_fstab_ent
 	/* The real devices, when this machine sees the root's. */
 	dev_t dev;
 	if (resolve_spec(spec, &dev) == 0) {
+		s->root_dev = dev;
 		char sys[128];
 		snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(dev), minor(dev));
 		if ((r = walk_sysfs_block(sys, s, 0, c, nc)) < 0)
@@ -831,6 +834,36 @@ static const char *spec_uuid(const char *spec) {
 	return NULL;
 }
 
+/* Does SPEC (a stored root=) name the device the root filesystem sits on,
+ * by its path rather than a UUID? A host-only image made in a chroot stores
+ * root=/dev/mapper/VG-LV (the device mounted at /) where fstab says UUID=:
+ * the same filesystem when both name one device on this machine, or the
+ * same LV by its two paths. */
+static int resolve_spec(const char *spec, dev_t *ret);
+
+static bool spec_names_root_device(const char *spec, const struct stack *s) {
+	if (startswith(spec, "block:"))
+		spec += strlen("block:");
+	dev_t dev;
+	if (s->root_dev && resolve_spec(spec, &dev) == 0 && dev == s->root_dev)
+		return true;
+	if (s->lvm && s->vg && s->lv) {
+		char dm[512], path[600];
+		dm_lv_name(s->vg, s->lv, dm, sizeof(dm));
+		snprintf(path, sizeof(path), "/dev/mapper/%s", dm);
+		if (streq(spec, path))
+			return true;
+		snprintf(path, sizeof(path), "/dev/%s/%s", s->vg, s->lv);
+		if (streq(spec, path))
+			return true;
+	} else if (s->luks && !s->lvm) {
+		const char *name = startswith(spec, "/dev/mapper/");
+		if (name && strv_contains(s->luks_names, name))
+			return true;
+	}
+	return false;
+}
+
 static bool list_has_word(const char *list, const char *word, bool luks_prefix) {
 	_cleanup_strv_free_ char **l = NULL;
 	if (strv_split(list, " ", &l) < 0)
@@ -856,7 +889,8 @@ static int check_cmdline(struct rsc_verify_result *v, const struct image_facts *
 		const char *last = strrchr(root, ' ');
 		last = last ? last + 1 : root;
 		const char *a = spec_uuid(last), *b = spec_uuid(root_spec);
-		bool same = a && b ? strcasecmp(a, b) == 0 : streq(last, root_spec) || streq(startswith(last, "block:") ? last + 6 : last, root_spec);
+		bool same = a && b ? strcasecmp(a, b) == 0 : streq(last, root_spec) || streq(startswith(last, "block:") ? last + 6 : last, root_spec) ||
+			    (!a && spec_names_root_device(last, s));
 		r = add_req(v, RSC_REQ_CMDLINE, "root=", same, false,
 			    same ? "stored root=%s matches fstab's %s" : "stored root=%s contradicts fstab's %s (the boot loader's root= would have to override it)",
 			    last, root_spec);

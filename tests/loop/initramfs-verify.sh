@@ -75,6 +75,16 @@ echo "root=/dev/mapper/vg0-root rd.lvm.lv=vg0/root" >"$tmp/cmd/etc/cmdline.d/90-
 (cd "$tmp/cmd" && find . | cpio -o -H newc --quiet) >"$tmp/cmd.cpio"
 { cat "$dir/dracut-crypt-lvm.img"; pad4 "$dir/dracut-crypt-lvm.img"; cat "$tmp/cmd.cpio"; } >"$tmp/cmdline.img"
 verify 0 "stored cmdline agreeing with the root" "$tmp/cmdline.img" "$root"
+# A host-only image made in a chroot stores the device mounted at /
+# (root=/dev/mapper/VG-LV) where fstab may name the same LV another way
+# (here /dev/VG/LV; by UUID it is matched through the device on the
+# machine, which the VM tier's scenarios exercise).
+sed -i 's|^/dev/mapper/vg0-root |/dev/vg0/root |' "$tmp/root/etc/fstab"
+verify 0 "stored root=/dev/mapper/VG-LV, fstab's /dev/VG/LV" "$tmp/cmdline.img" "$tmp/root"
+echo "root=/dev/mapper/vg0-other rd.lvm.lv=vg0/root" >"$tmp/cmd/etc/cmdline.d/90-root.conf"
+(cd "$tmp/cmd" && find . | cpio -o -H newc --quiet) >"$tmp/cmd.cpio"
+{ cat "$dir/dracut-crypt-lvm.img"; pad4 "$dir/dracut-crypt-lvm.img"; cat "$tmp/cmd.cpio"; } >"$tmp/cmdline.img"
+verify 7 "stored root= naming another LV" "$tmp/cmdline.img" "$tmp/root" && missing "other LV" 'root='
 
 cat "$dir/dracut-crypt-lvm.img" "$tmp/cmd.cpio" >"$tmp/unpadded.img"
 if [ $(($(stat -c %s "$dir/dracut-crypt-lvm.img") % 4)) -ne 0 ]; then
