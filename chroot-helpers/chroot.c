@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,23 +33,33 @@ struct api_mount {
 	unsigned long flags;
 	const char *options;
 	bool optional;          /* skip when the source is absent */
+	bool if_read_only;      /* only when the system is mounted read-only */
 };
 
 /* In order; /dev/pts and /dev/shm come with the recursive bind of /dev. */
 static const struct api_mount api_mounts[] = {
-	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
-	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false },
-	{ "/dev", "/dev", NULL, 0, NULL, false },
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false, false },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false, false },
+	{ "/dev", "/dev", NULL, 0, NULL, false, false },
 	/* A fresh /run: binding the rescue system's would let tools in the
 	 * chroot talk to its systemd and udev sockets. */
-	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", false },
+	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", false, false },
 	/* udev's database, read-only: dracut's host-only mode asks udev
 	 * which drivers and devices the root needs. */
-	{ "/run/udev", "/run/udev", NULL, MS_RDONLY, NULL, true },
-	{ "efivarfs", "/sys/firmware/efi/efivars", "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true },
+	{ "/run/udev", "/run/udev", NULL, MS_RDONLY, NULL, true, false },
+	{ "efivarfs", "/sys/firmware/efi/efivars", "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true, false },
+	/* A system mounted read-only still gets scratch space: tools such as
+	 * dracut --print-cmdline create their work directory first. */
+	{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, true },
+	{ "tmpfs", "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false, true },
 };
 
 static int mount_api(const char *target, const struct api_mount *m) {
+	if (m->if_read_only) {
+		struct statvfs sv;
+		if (statvfs(target, &sv) < 0 || !(sv.f_flag & ST_RDONLY))
+			return 0;
+	}
 	if (m->optional) {
 		struct stat st;
 		const char *probe = m->fstype ? "/sys/firmware/efi" : m->source;
