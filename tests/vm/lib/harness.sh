@@ -56,7 +56,10 @@ hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 make_job() {
 	local dir=$1 script=$2; shift 2
 	rm -rf "$dir" && mkdir -p "$dir/job"
-	cp "$VM_LIB/guest.sh" "$dir/job/"
+	cp "$VM_LIB/guest.sh" "$VM_LIB/guest-rescue.sh" "$dir/job/"
+	# Helpers of one base image (guest-b2.sh, ...), small: every job gets them.
+	local g
+	for g in "$VM_LIB"/guest-b[0-9]*.sh; do [ -f "$g" ] && cp "$g" "$dir/job/"; done
 	cp "$script" "$dir/job/main.sh"
 	# Extra files for the job (packages, key files), from $JOB_EXTRA.
 	local f
@@ -76,7 +79,7 @@ make_job() {
 # on timeout, 125 when the VM died). The serial log is $VM_DIR/NAME.serial.log.
 run_job() {
 	local name=$1 timeout=$2 job=$3; shift 3
-	vm_start "$name" 1536 -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
+	vm_start "$name" "${VM_MEM:-1536}" -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
 		-append "console=ttyS0,115200 rescue.job=job" \
 		$(vdisk "$job" raw job ro) "$@"
 	local r rc
@@ -94,15 +97,19 @@ run_job() {
 
 # base_image NAME: path of the cached base image NAME (qcow2), built when
 # missing. Key: the Debian tree tarball (itself keyed by its recipe), the
-# builder script and the guest helpers.
+# builder script and the guest helpers (guest.sh, and guest-NAME.sh when the
+# base has its own: another base's helpers do not change this one's key).
 base_image() {
 	local name=$1 recipe tree key img
 	case $name in
 	b1) recipe=dracut ;;
+	b2) recipe=initramfs-tools ;;
 	*) die "unknown base image $name" ;;
 	esac
 	tree=$(bash "$RESCUE_SRC/tests/lib/debian-tree.sh" "$recipe") || die "debian-tree $recipe failed"
-	key=$(echo "$(basename "$tree") $VM_PASS $VM_MARKER" | cat - "$VM_TOP/bases/$name.sh" "$VM_LIB/guest.sh" | sha256sum | cut -c1-16)
+	local own=()
+	[ -f "$VM_LIB/guest-$name.sh" ] && own=("$VM_LIB/guest-$name.sh")
+	key=$(echo "$(basename "$tree") $VM_PASS $VM_MARKER" | cat - "$VM_TOP/bases/$name.sh" "$VM_LIB/guest.sh" "${own[@]}" | sha256sum | cut -c1-16)
 	img=$VM_CACHE/base/$name-$key.qcow2
 	if [ ! -s "$img" ]; then
 		mkdir -p "$VM_CACHE/base"
@@ -151,7 +158,15 @@ boot_target() {
 	local name=$1 img=$2 timeout=$3; shift 3
 	local fw=()
 	if [ "${BOOT_FIRMWARE:-bios}" = uefi ]; then
-		fw=(-drive "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd")
+		# OVMF: the code read-only, the variable store a fresh writable copy
+		# per boot. Nothing persists between boots (no boot entries), so the
+		# firmware starts the disk's removable path EFI/BOOT/BOOTX64.EFI.
+		local ovmf=/usr/share/OVMF
+		[ -r "$ovmf/OVMF_CODE_4M.fd" ] && [ -r "$ovmf/OVMF_VARS_4M.fd" ] \
+			|| die "no OVMF_CODE_4M.fd/OVMF_VARS_4M.fd in $ovmf (Debian package ovmf)"
+		cp "$ovmf/OVMF_VARS_4M.fd" "$VM_DIR/$name.vars.fd"
+		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
+			-drive "if=pflash,format=raw,unit=1,file=$VM_DIR/$name.vars.fd")
 	fi
 	vm_start "$name" 1024 "${fw[@]}" $(vdisk "$img" qcow2 target)
 	local deadline=$((SECONDS + timeout)) typed=0 prompts r left

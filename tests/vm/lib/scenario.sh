@@ -16,13 +16,65 @@
 # temporary overlays are removed at exit. Exit 0 when every scenario passed.
 . "$(dirname "$0")/harness.sh"
 
+# check_changes DIR MODE OUT: the files the rescue step changed (OUT/changes)
+# must be exactly those in DIR/expected-MODE.changes (reviewed and kept in
+# git; VM_BLESS=1 writes them from this run instead). For --auto, what the
+# scripted repair changed is shown beside it: the comparison with the oracle.
+check_changes() {
+	local dir=$1 mode=$2 out=$3 exp=$1/expected-$2.changes
+	[ -f "$out/changes" ] || { echo "FAIL: the rescue step wrote no list of changes" >&2; return 1; }
+	if [ -n "${VM_BLESS:-}" ]; then
+		cp "$out/changes" "$exp"
+		log "VM_BLESS: wrote $exp"
+	fi
+	[ -f "$exp" ] || { echo "FAIL: no $exp (review $out/changes, then run with VM_BLESS=1)" >&2; return 1; }
+	if ! diff -u "$exp" "$out/changes"; then
+		echo "FAIL: the $mode step changed other files than $exp says" >&2
+		return 1
+	fi
+	log "changed files as expected ($(wc -l < "$exp") change(s))"
+	if [ "$mode" = auto ] && [ -f "$dir/expected-oracle.changes" ]; then
+		if diff -q "$dir/expected-oracle.changes" "$exp" >/dev/null; then
+			log "rescue --auto changed the same files as the scripted repair"
+		else
+			log "rescue --auto compared with the scripted repair (- oracle only, + rescue --auto only):"
+			diff "$dir/expected-oracle.changes" "$exp" | grep '^[<>]' | sed 's/^</  -/; s/^>/  +/'
+		fi
+	fi
+}
+
+# check_auto OUT: the dry run's exit status, the report's agreement with the
+# exit status, no error left after a repair; prints the time rescue --auto
+# took, the generators' share and the tool's own overhead.
+check_auto() {
+	local out=$1 rc drc
+	rc=$(cat "$out/auto.rc") drc=$(cat "$out/dry.rc")
+	[ "$drc" = "$AUTO_DRY_EXIT" ] || { echo "FAIL: rescue --auto --dry-run exited $drc, expected $AUTO_DRY_EXIT" >&2; return 1; }
+	log "rescue --auto --dry-run exited $drc and wrote nothing to the disk"
+	jq -e . "$out/report.json" >/dev/null || { echo "FAIL: no valid JSON report" >&2; return 1; }
+	jq -e --argjson rc "$rc" '.schema == "rescue-auto/1" and .exit_code == $rc' "$out/report.json" >/dev/null \
+		|| { echo "FAIL: the report's exit_code is not the exit status $rc" >&2; return 1; }
+	jq -e '.dry_run == true' "$out/dry-report.json" >/dev/null || { echo "FAIL: the dry run's report is missing or not marked dry_run" >&2; return 1; }
+	if [ "$rc" = 0 ]; then
+		jq -e '.after.errors == 0 and ([.plan.actions[] | select(.status != "done" and .status != "skipped")] | length) == 0' \
+			"$out/report.json" >/dev/null || { echo "FAIL: the report shows errors after the repair or actions not done" >&2; jq '.after, .plan.actions' "$out/report.json" >&2; return 1; }
+	fi
+	log "report: outcome '$(jq -r .outcome "$out/report.json")', errors before $(jq -r '.before.errors // "-"' "$out/report.json"), after $(jq -r '.after.errors // "-"' "$out/report.json")"
+	local total gen
+	total=$(cat "$out/auto.seconds")
+	gen=$(jq '[.plan.actions[]?.seconds // 0] | add // 0 | floor' "$out/report.json")
+	AUTO_TIMES="auto=${total}s commands=${gen}s overhead=$((total - gen))s"
+	log "rescue --auto took ${total}s: ${gen}s in the commands it ran (generator, grub-mkconfig), $((total - gen))s its own"
+}
+
 run_scenario() {
 	local name=$1 dir=$VM_TOP/scenarios/$1
 	[ -f "$dir/scenario.conf" ] || die "no scenario $name"
 	SCENARIO=$name
 	# Defaults; scenario.conf overrides.
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
-	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA=""
+	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA="" BOOT_FIRMWARE=bios
+	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 AUTO_TIMES=""
 	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
@@ -83,18 +135,38 @@ run_scenario() {
 		log "negative control: $(cat "$verdict")"
 	fi
 
-	local t3=$SECONDS work=$VM_DIR/work.qcow2
+	local t3=$SECONDS work=$VM_DIR/work.qcow2 out=$VM_DIR/out
 	overlay "$broken" "$work"
-	job=$(make_job "$VM_DIR/repair" "$dir/repair.sh" "${meta[@]}")
-	log "rescue step: repair.sh in the rescue environment"
-	run_job repair "$REPAIR_TIMEOUT" "$job" $(vdisk "$work" qcow2 target)
+	rm -rf "$out" "$out.img" && mkdir -p "$out"
+	# The job's evidence comes back on a disk of its own (a tar archive).
+	truncate -s 64M "$out.img"
+	local mode=${VM_REPAIR:-auto} expect
+	if [ "$mode" = oracle ]; then
+		JOB_EXTRA=$dir/repair.sh
+		job=$(make_job "$VM_DIR/repair" "$VM_LIB/oracle-job.sh" "${meta[@]}")
+		JOB_EXTRA=""
+		expect=$REPAIR_EXIT
+		log "rescue step: the scripted repair (repair.sh, the oracle) in the rescue environment"
+	else
+		job=$(make_job "$VM_DIR/repair" "$VM_LIB/auto-job.sh" "${meta[@]}" \
+			AUTO_KEY="$AUTO_KEY" UNDO_CHECK="$UNDO_CHECK")
+		expect=$AUTO_EXIT
+		log "rescue step: rescue --auto in the rescue environment"
+	fi
+	run_job repair "$REPAIR_TIMEOUT" "$job" $(vdisk "$work" qcow2 target) $(vdisk "$out.img" raw out)
 	local rc=$?
 	T_REPAIR=$((SECONDS - t3))
-	if [ "$rc" -ne "$REPAIR_EXIT" ]; then
-		vm_keep_log "repair.sh exited $rc, expected $REPAIR_EXIT"
+	tar -xf "$out.img" -C "$out" 2>/dev/null
+	mkdir -p "$VM_KEEP/last/$name-$mode" && cp -r "$out/." "$VM_KEEP/last/$name-$mode/"
+	if [ "$rc" -ne "$expect" ]; then
+		vm_keep_log "the rescue step ($mode) exited $rc, expected $expect"
 		return 1
 	fi
-	log "rescue step done in ${T_REPAIR}s (exit $rc as expected)"
+	log "rescue step ($mode) done in ${T_REPAIR}s (exit $rc as expected)"
+	check_changes "$dir" "$mode" "$out" || { vm_keep_log "the files changed differ from the expected ones"; return 1; }
+	if [ "$mode" = auto ]; then
+		check_auto "$out" || { vm_keep_log "rescue --auto: a check of its results failed"; return 1; }
+	fi
 	if [ "$CHECK_UNCHANGED" = 1 ]; then
 		qemu-img compare -q "$broken" "$work" || { echo "FAIL: the rescue step changed the disk" >&2; return 1; }
 		log "disk contents unchanged by the rescue step (qemu-img compare)"
@@ -111,8 +183,8 @@ run_scenario() {
 	fi
 	log "positive check: reached the marker after ${BOOT_TIME}s"
 	T_TOTAL=$((SECONDS - t0))
-	printf 'TIMES %s base=%ss break=%ss negative=%ss(cached=%s) repair=%ss positive=%ss total=%ss\n' \
-		"$name" "$T_BASE" "$T_BREAK" "$T_NEG" "$NEG_CACHED" "$T_REPAIR" "$T_POS" "$T_TOTAL"
+	printf 'TIMES %s base=%ss break=%ss negative=%ss(cached=%s) rescue-step(%s)=%ss %s positive=%ss total=%ss\n' \
+		"$name" "$T_BASE" "$T_BREAK" "$T_NEG" "$NEG_CACHED" "$mode" "$T_REPAIR" "${AUTO_TIMES:-}" "$T_POS" "$T_TOTAL"
 }
 
 vm_setup

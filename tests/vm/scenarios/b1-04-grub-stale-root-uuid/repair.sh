@@ -2,9 +2,10 @@
 # settings in a chroot, and check that it names the real root device.
 set -euxo pipefail
 . ./guest.sh
+. ./guest-rescue.sh
 . ./params
-b1_open
-chroot /mnt update-grub
-grep -q 'root=/dev/mapper/b1vg-root' /mnt/boot/grub/grub.cfg
-! grep -q 0badc0de /mnt/boot/grub/grub.cfg
-b1_close
+sys_open --rw
+in_sys update-grub
+grep -q 'root=/dev/mapper/b1vg-root' $ROOT/boot/grub/grub.cfg
+! grep -q 0badc0de $ROOT/boot/grub/grub.cfg
+sys_close

@@ -1,16 +1,14 @@
-# Scripted rescue step with a wrong passphrase: try to unlock, fail, touch
-# nothing, and say so with exit code 10 (bad passphrase, docs/exit-codes.md). Anything else is a test failure.
+# Scripted rescue step with a wrong passphrase, through rescue unlock: the
+# unlock fails, nothing is opened or written, and the exit code says so
+# (10, bad passphrase, docs/exit-codes.md). Anything else is a test failure.
 set -uxo pipefail
 . ./guest.sh
+. ./guest-rescue.sh
 . ./params
-PASS=not-the-passphrase
-disk=$(disk_by_serial target) || exit 1
-luks=$(part "$disk" 2)
-if printf '%s' "$PASS" | cryptsetup open --test-passphrase --key-file - "$luks"; then
-	echo "the wrong passphrase unlocked the disk" >&2
-	exit 1
-fi
-[ -z "$(dmsetup ls --target crypt | grep -v 'No devices')" ] || { dmsetup ls; exit 1; }
-if grep -q '^/dev/vd' /proc/mounts; then cat /proc/mounts; exit 1; fi
-echo "could not unlock $luks: wrong passphrase; nothing unlocked or written"
+printf '%s' not-the-passphrase > /tmp/wrong
+rescue unlock --key-file /tmp/wrong
+rc=$?
+assert_released || exit 1
+[ "$rc" -eq 10 ] || { echo "rescue unlock with a wrong key exited $rc, expected 10" >&2; exit 1; }
+echo "could not unlock with the wrong passphrase; nothing unlocked or written"
 exit 10

@@ -1,0 +1,90 @@
+# The rescue step of a VM scenario (runs in the rescue environment): the
+# product, 'rescue --auto', on the broken target, with the evidence the
+# host checks afterwards written to the disk with serial "out" (a tar):
+#   before, after          manifests of /boot and the boot files of /etc
+#   changes                what the repair added, modified, deleted
+#   dry.txt dry.rc dry-report.json   'rescue --auto --dry-run' and proof
+#                          that it wrote nothing (the disk's sector count)
+#   auto.txt auto.rc report.json     'rescue --auto'
+#   journal/               the repair journal rescue left on the target
+#   undo.txt undo-changes  with UNDO_CHECK=1: 'rescue undo' after the
+#                          repair and what differs from before (nothing)
+# The exit status is that of 'rescue --auto'; 1 when a check failed.
+set -uo pipefail
+. ./guest.sh
+. ./guest-rescue.sh
+. ./params
+OUT=/tmp/out
+mkdir -p "$OUT"
+finish() {
+	tar -cf "$(disk_by_serial out)" -C "$OUT" . || exit 1
+	sync
+	exit "$1"
+}
+bad() { echo "AUTO-JOB FAILED: $*" >&2; finish 1; }
+
+disk=$(disk_by_serial target) || bad "no target disk"
+# The key file holds the passphrase bytes exactly, no newline (as
+# cryptsetup's --key-file reads them). AUTO_KEY: a wrong one for
+# scenario 8.
+umask 077
+printf '%s' "${AUTO_KEY:-$PASS}" > /tmp/key
+
+step "manifest before (rescue unlock, rescue mount read-only)"
+sys_open || bad "rescue unlock/mount of the broken system failed"
+manifest "$OUT/before"
+sys_close || bad "rescue umount left something behind"
+
+step "rescue --auto --dry-run"
+w0=$(sectors_written "$disk")
+rescue --auto --key-file /tmp/key --dry-run --report "$OUT/dry-report.json" > "$OUT/dry.txt" 2>&1
+echo $? > "$OUT/dry.rc"
+cat "$OUT/dry.txt"
+w1=$(sectors_written "$disk")
+echo "dry run: exit $(cat "$OUT/dry.rc"), $((w1 - w0)) sectors written to $disk"
+[ "$w1" = "$w0" ] || bad "the dry run wrote $((w1 - w0)) sectors to $disk"
+assert_released || bad "rescue --auto --dry-run left something behind"
+
+step "rescue --auto"
+t0=$SECONDS
+rescue --auto --key-file /tmp/key --report "$OUT/report.json" > "$OUT/auto.txt" 2>&1
+rc=$?
+echo "$rc" > "$OUT/auto.rc"
+echo "$((SECONDS - t0))" > "$OUT/auto.seconds"
+cat "$OUT/auto.txt"
+echo "rescue --auto: exit $rc after $((SECONDS - t0)) s"
+assert_released || bad "rescue --auto left something behind"
+
+step "manifest after"
+sys_open || bad "rescue unlock/mount after the repair failed"
+manifest "$OUT/after"
+if [ -d "$ROOT/var/lib/rescue/journal" ]; then
+	j=$(ls -d "$ROOT"/var/lib/rescue/journal/*/ 2>/dev/null | sort | tail -n 1)
+	[ -n "$j" ] && mkdir -p "$OUT/journal" && cp "$j"manifest "$j"log "$OUT/journal/" 2>/dev/null
+fi
+sys_close || bad "rescue umount left something behind"
+changes "$OUT/before" "$OUT/after" > "$OUT/changes"
+echo "changed by rescue --auto:"
+cat "$OUT/changes"
+
+if [ "${UNDO_CHECK:-0}" = 1 ] && [ "$rc" = 0 ]; then
+	step "rescue undo, then the repair again"
+	sys_open --rw || bad "rescue mount --rw for undo failed"
+	rescue undo --target "$ROOT" > "$OUT/undo.txt" 2>&1
+	urc=$?
+	cat "$OUT/undo.txt"
+	manifest "$OUT/undone"
+	sys_close || bad "rescue umount after undo left something behind"
+	[ "$urc" = 0 ] || bad "rescue undo exited $urc"
+	changes "$OUT/before" "$OUT/undone" > "$OUT/undo-changes"
+	if [ -s "$OUT/undo-changes" ]; then
+		cat "$OUT/undo-changes"
+		bad "after rescue undo these files differ from before the repair"
+	fi
+	echo "rescue undo restored every file byte for byte (manifests equal)"
+	rescue --auto --key-file /tmp/key --report "$OUT/report2.json" > "$OUT/auto2.txt" 2>&1
+	rc2=$?
+	cat "$OUT/auto2.txt"
+	[ "$rc2" = 0 ] || bad "the repair after undo exited $rc2"
+fi
+finish "$rc"

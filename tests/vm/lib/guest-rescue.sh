@@ -1,0 +1,93 @@
+# Helpers for scripted repairs and test jobs that drive the installed system
+# through rescue's own verbs (unlock, mount, chroot, umount) inside the
+# rescue environment. Sourced after guest.sh. Kept apart from guest.sh on
+# purpose: guest.sh is part of the cache key of base and broken images,
+# these helpers only of the rescue step.
+
+ROOT=/mnt/sysroot
+
+# sys_open [--rw]: unlock every LUKS volume with $PASS (given on a file
+# descriptor, never in argv), activate LVM and mount the system under $ROOT
+# as its fstab says.
+sys_open() {
+	rescue unlock --passphrase-fd 3 3< <(printf '%s\n' "$PASS") &&
+	rescue mount "$@"
+}
+# sys_close: undo every mount, activation and unlock (rescue umount), then
+# check nothing is left.
+sys_close() {
+	sync
+	rescue umount
+	assert_released
+}
+# in_sys CMD...: run CMD inside the mounted system (rescue chroot).
+in_sys() { rescue chroot -- "$@"; }
+
+# assert_released: no device-mapper device, no mount of a target disk and
+# no loop device is left behind.
+assert_released() {
+	local left=""
+	left+=$(dmsetup ls 2>/dev/null | grep -v '^No devices found' || true)
+	left+=$(grep -E '^/dev/(vd|mapper|dm-|loop)' /proc/mounts || true)
+	left+=$(losetup -a 2>/dev/null || true)
+	if [ -n "$left" ]; then
+		echo "assert_released: still in use after rescue umount:" >&2
+		echo "$left" >&2
+		return 1
+	fi
+	echo "assert_released: no dm device, mount or loop device left"
+}
+
+# check_image IMAGE WORD...: the initramfs exists, is not tiny, and its
+# listing by the system's own lsinitrd mentions every WORD.
+check_image() {
+	local img=$1; shift
+	local size w
+	size=$(stat -c %s "$ROOT$img") || { echo "check_image: $img missing" >&2; return 1; }
+	[ "$size" -gt 1000000 ] || { echo "check_image: $img is only $size bytes" >&2; return 1; }
+	in_sys lsinitrd "$img" > /tmp/lsinitrd.out 2>&1 || true
+	for w in "$@"; do
+		grep -q -- "$w" /tmp/lsinitrd.out || { echo "check_image: $img lacks $w" >&2; return 1; }
+	done
+	echo "check_image: $img ($size bytes) has: $*"
+}
+
+# manifest OUT: what a repair may change, one line per file: the SHA-256
+# (or "-> TARGET" for a symbolic link) and the path. Covers /boot (with the
+# ESP under it) and the boot-related files of /etc. Kernel versions are
+# written as KREL (the release without its flavour), so the lists compare
+# across Debian kernel updates.
+manifest() {
+	local out=$1 rel=${KVER%-amd64}
+	(
+		cd "$ROOT" || exit 1
+		find boot etc/default/grub etc/fstab etc/crypttab etc/kernel etc/dracut.conf.d \
+			etc/initramfs-tools/conf.d \( -type f -o -type l \) 2>/dev/null |
+			grep -v '/lost+found/' | LC_ALL=C sort |
+			while IFS= read -r f; do
+				if [ -L "$f" ]; then
+					printf -- '-> %s  %s\n' "$(readlink "$f")" "$f"
+				else
+					printf '%s  %s\n' "$(sha256sum < "$f" | cut -c1-64)" "$f"
+				fi
+			done
+	) | sed "s/$rel/KREL/g" > "$out"
+}
+
+# changes BEFORE AFTER: the files a repair added (A), modified (M) or
+# deleted (D), from two manifests.
+changes() {
+	awk '
+		NR == FNR { old[$NF] = $0; next }
+		{ if (!($NF in old)) print "A " $NF; else if (old[$NF] != $0) print "M " $NF; seen[$NF] = 1 }
+		END { for (f in old) if (!(f in seen)) print "D " f }
+	' "$1" "$2" | LC_ALL=C sort -k2
+}
+
+# sectors_written DISK: the kernel's count of sectors written to DISK since
+# boot (/sys/block/X/stat, field 7). Flushes are counted apart, so a
+# read-only session leaves it unchanged.
+sectors_written() {
+	sync
+	awk '{ print $7 }' "/sys/block/$(basename "$1")/stat"
+}
