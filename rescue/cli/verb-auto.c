@@ -234,9 +234,15 @@ out:
 	json_object_object_add(rep, "exit_code", json_object_new_int(code));
 	json_object_object_add(rep, "seconds", json_object_new_int((int)(time(NULL) - started)));
 	json_object *next = json_object_new_array();
-	if (plan)
+	if (plan) {
 		STRV_FOREACH(x, plan->unfixed)
 			json_object_array_add(next, json_object_new_string(*x));
+		if (!dry_run && code == EXIT_OK)
+			STRV_FOREACH(x, plan->follow_up) {
+				json_object_array_add(next, json_object_new_string(*x));
+				printf("rescue --auto: next: %s\n", *x);
+			}
+	}
 	for (size_t i = 0; after && i < after->n_findings; i++)
 		if (after->findings[i].severity == RSC_SEVERITY_ERROR)
 			json_object_array_add(next, json_object_new_string(after->findings[i].fix));

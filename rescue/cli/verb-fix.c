@@ -41,6 +41,11 @@ static void print_plan(const struct rsc_plan *p) {
 			printf("     runs:    chroot <system> %s\n", cmd);
 		printf("     changes: %s\n", strna(files));
 	}
+	if (p->follow_up) {
+		printf("Afterwards, on the running system:\n");
+		STRV_FOREACH(x, p->follow_up)
+			printf("  - %s\n", *x);
+	}
 	if (p->unfixed) {
 		printf("Not repaired automatically (a person must):\n");
 		STRV_FOREACH(x, p->unfixed)

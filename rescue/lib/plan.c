@@ -56,6 +56,7 @@ struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
 	}
 	free(p->actions);
 	strv_free(p->unfixed);
+	strv_free(p->follow_up);
 	free(p->system);
 	free(p->journal);
 	free(p);
@@ -90,11 +91,15 @@ static char *fill(const char *t, const char *k, const char *i, const char *c) {
 	return out;
 }
 
-static bool has(const struct rsc_diagnosis *d, const char *code, const char *subject) {
+static const struct rsc_finding *finding(const struct rsc_diagnosis *d, const char *code, const char *subject) {
 	for (size_t i = 0; i < d->n_findings; i++)
 		if (streq(d->findings[i].code, code) && (!subject || streq(d->findings[i].subject, subject)))
-			return true;
-	return false;
+			return &d->findings[i];
+	return NULL;
+}
+
+static bool has(const struct rsc_diagnosis *d, const char *code, const char *subject) {
+	return finding(d, code, subject);
 }
 
 static int unfixed(struct rsc_plan *p, const struct rsc_finding *f) {
@@ -160,6 +165,13 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			r = -ENOMEM;
 			break;
 		}
+		/* Setting it aside makes the system boot; the kernel itself comes
+		 * back only through its package, from the running system. */
+		const struct rsc_finding *f = finding(d, "kernel-modules-missing", k->version);
+		char *t;
+		if (f && asprintf(&t, "kernel %s was set aside: %s", k->version, f->fix) >= 0 &&
+		    strv_push(&p->follow_up, t) < 0)
+			free(t);
 		need_menu = true;
 	}
 
@@ -416,6 +428,11 @@ int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *
 				fputs("touch \"$R/.autorelabel\"\n", f);
 		}
 	}
+	if (p->follow_up) {
+		fputs("\n# Afterwards, on the running system:\n", f);
+		STRV_FOREACH(x, p->follow_up)
+			fprintf(f, "#   %s\n", *x);
+	}
 	if (p->unfixed) {
 		fputs("\n# Not repaired automatically; a person must:\n", f);
 		STRV_FOREACH(x, p->unfixed)
@@ -451,6 +468,10 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 	STRV_FOREACH(x, p->unfixed)
 		json_object_array_add(un, json_object_new_string(*x));
 	json_object_object_add(o, "needs_a_human", un);
+	json_object *fu = json_object_new_array();
+	STRV_FOREACH(x, p->follow_up)
+		json_object_array_add(fu, json_object_new_string(*x));
+	json_object_object_add(o, "follow_up", fu);
 	json_object_object_add(o, "journal", p->journal ? json_object_new_string(p->journal) : NULL);
 	*ret = o;
 	return 0;

@@ -48,6 +48,7 @@ struct rsc_plan {
 	struct rsc_action *actions;
 	size_t n_actions;
 	char **unfixed;         /* findings no action fixes: what a human must do */
+	char **follow_up;       /* after a repair, on the running system (reinstall a kernel package) */
 	char *journal;          /* after apply: the journal directory, as the system sees it */
 };
 

@@ -59,6 +59,11 @@ check_auto() {
 		jq -e '.after.errors == 0 and ([.plan.actions[] | select(.status != "done" and .status != "skipped")] | length) == 0' \
 			"$out/report.json" >/dev/null || { echo "FAIL: the report shows errors after the repair or actions not done" >&2; jq '.after, .plan.actions' "$out/report.json" >&2; return 1; }
 	fi
+	if [ -n "$AUTO_REPORT_CHECK" ]; then
+		jq -e "$AUTO_REPORT_CHECK" "$out/report.json" >/dev/null \
+			|| { echo "FAIL: the report does not satisfy: $AUTO_REPORT_CHECK" >&2; jq '.next_steps' "$out/report.json" >&2; return 1; }
+		log "report satisfies: $AUTO_REPORT_CHECK"
+	fi
 	log "report: outcome '$(jq -r .outcome "$out/report.json")', errors before $(jq -r '.before.errors // "-"' "$out/report.json"), after $(jq -r '.after.errors // "-"' "$out/report.json")"
 	local total gen
 	total=$(cat "$out/auto.seconds")
@@ -74,7 +79,7 @@ run_scenario() {
 	# Defaults; scenario.conf overrides.
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
 	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA="" BOOT_FIRMWARE=bios
-	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 AUTO_TIMES=""
+	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
 	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
