@@ -10,6 +10,7 @@
  * and mounted through their descriptors: a target whose /proc is a symlink
  * to somewhere else cannot make us mount over a rescue system directory.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -110,6 +111,43 @@ static const char *shell_in(const char *target) {
 	return NULL;
 }
 
+/* Processes the command left behind in the system (the pipeline of a
+ * generator that was killed, a daemon a script started) would keep its
+ * filesystems busy, so that they could never be unmounted: every process
+ * whose root directory is the target's is stopped. */
+static void stop_leftovers(rsc_context *ctx, const char *target) {
+	struct stat root;
+	if (stat(target, &root) < 0)
+		return;
+	for (int round = 0; round < 50; round++) {
+		unsigned found = 0;
+		DIR *d = opendir("/proc");
+		if (!d)
+			return;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+			if (*end || pid <= 1 || pid == getpid())
+				continue;
+			char path[64];
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%ld/root", pid);
+			if (stat(path, &st) < 0 || st.st_dev != root.st_dev || st.st_ino != root.st_ino)
+				continue;
+			found++;
+			kill((pid_t)pid, SIGKILL);
+		}
+		closedir(d);
+		if (!found)
+			return;
+		if (round == 0)
+			log_notice(ctx, "Stopped %u process(es) left running inside %s", found, target);
+		usleep(100 * 1000);
+	}
+	log_warning(ctx, "Processes left running inside %s could not be stopped", target);
+}
+
 int rsc_chroot_run(rsc_context *ctx, const char *target, char *const *argv) {
 	return rsc_chroot_run_fd(ctx, target, argv, -1);
 }
@@ -181,6 +219,7 @@ int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, i
 		;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	stop_leftovers(ctx, target);
 	int msg[2];
 	ssize_t k = read(pipefd[0], msg, sizeof(msg));
 	close(pipefd[0]);

@@ -40,6 +40,17 @@ echo "$out" | grep -q '^/boot/vmlinuz-' || fail "/boot not visible in the chroot
 set +e; "$RESCUE" chroot --target $T -- sh -c 'exit 7'; rc=$?; set -e
 [ $rc -eq 7 ] || fail "chroot exit status not passed on ($rc)"
 echo "ok: chroot runs commands inside, API mounts private, exit status passed on"
+# The root is read-only: scratch space comes as tmpfs. Processes left
+# running inside are stopped when the command ends (they would keep the
+# filesystems busy), and umount then succeeds.
+"$RESCUE" chroot --target $T -- sh -c 'mktemp -d -p /var/tmp >/dev/null && mktemp -p /tmp >/dev/null' \
+	|| fail "no writable /tmp and /var/tmp in a read-only system's chroot"
+"$RESCUE" chroot --target $T -- sh -c 'sleep 600 & sleep 600 & exit 0' 2>$w/err || fail "chroot with background jobs"
+cat $w/err
+grep -q "Stopped 2 process" $w/err || fail "the processes left inside were not reported stopped"
+sleep 0.2
+! pgrep -f "^sleep 600" >/dev/null || fail "processes left running inside the system"
+echo "ok: scratch tmpfs on a read-only system; processes left inside are stopped"
 
 set +e; "$RESCUE" mount --image "$img" --target $T 2>$w/err; rc=$?; set -e
 [ $rc -eq 14 ] || fail "mounting onto a mounted target: expected 14, got $rc"
