@@ -218,7 +218,12 @@ out:
 
 	static const char *const outcomes[] = { [EXIT_OK] = "repaired", [EXIT_NOTHING_TO_DO] = "nothing to do",
 						[EXIT_NEEDS_HUMAN] = "needs a human", [EXIT_REPAIR_FAILED] = "failed",
-						[EXIT_FINDINGS] = "plan only (dry run)" };
+						[EXIT_FINDINGS] = "plan only (dry run)",
+						[EXIT_BAD_PASSPHRASE] = "not unlocked: the key or passphrase opens no volume",
+						[EXIT_NO_SYSTEM] = "no installed system found",
+						[EXIT_AMBIGUOUS] = "several systems: give --system",
+						[EXIT_NO_DM] = "this kernel has no device-mapper",
+						[EXIT_NEEDS_FSCK] = "a filesystem needs fsck first" };
 	const char *outcome = (size_t)code < ELEMENTSOF(outcomes) && outcomes[code] ? outcomes[code] : "failed";
 	if (dry_run && code == EXIT_OK)
 		outcome = "nothing to do";
