@@ -8,9 +8,12 @@ ROOT=/mnt/sysroot
 
 # sys_open [--rw]: unlock every LUKS volume with $PASS (given on a file
 # descriptor, never in argv), activate LVM and mount the system under $ROOT
-# as its fstab says.
+# as its fstab says. A system with no LUKS volume (B2) skips the unlock:
+# 'rescue unlock' fails when it finds nothing to open.
 sys_open() {
-	rescue unlock --passphrase-fd 3 3< <(printf '%s\n' "$PASS") &&
+	if blkid -t TYPE=crypto_LUKS -o device >/dev/null 2>&1; then
+		rescue unlock --passphrase-fd 3 3< <(printf '%s\n' "$PASS") || return 1
+	fi
 	rescue mount "$@"
 }
 # sys_close: undo every mount, activation and unlock (rescue umount), then
