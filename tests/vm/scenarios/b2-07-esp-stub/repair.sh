@@ -1,9 +1,11 @@
 # Scripted repair (the seeds' procedure): mount root, /boot and the ESP,
 # chroot, reinstall GRUB to the ESP the way Debian's packages do, which
-# rewrites EFI/debian/{shimx64.efi,grubx64.efi,mmx64.efi,BOOTX64.CSV} and
-# the stub EFI/debian/grub.cfg (search.fs_uuid of /boot, prefix
-# ($root)'/grub', configfile $prefix/grub.cfg), plus the removable copies in
-# EFI/BOOT; then regenerate /boot/grub/grub.cfg and check the stub.
+# rewrites EFI/debian/{shimx64,grubx64,mmx64,fbx64}.efi and BOOTX64.CSV
+# (byte for byte the same here) and writes the stub EFI/debian/grub.cfg
+# (search.fs_uuid of /boot, set prefix=($root)'/grub', configfile
+# $prefix/grub.cfg), plus the removable copies EFI/BOOT/{BOOTX64.EFI,
+# grubx64.efi,mmx64.efi}; then regenerate /boot/grub/grub.cfg (unchanged
+# here) and check the stub.
 # --no-nvram: the rescue environment here is not booted through UEFI, so
 # there are no firmware variables to write (the firmware boots EFI/BOOT).
 set -euxo pipefail
