@@ -143,7 +143,8 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 		struct rsc_unlock_options uo = { .images = cli->images, .key_file = key_file, .ask = ask_from_file,
 						 .ask_userdata = &pf, .tries = 1 };
 		r = rsc_unlock(cli->ctx, &uo);
-		json_object_array_add(steps, json_object_new_string(r >= 0 ? "unlock: done" : "unlock: failed"));
+		json_object_array_add(steps, json_object_new_string(r > 0 ? "unlock: done" : r == 0 ? "unlock: nothing to unlock" :
+								   "unlock: failed"));
 		if (r == -EPERM) {
 			code = EXIT_BAD_PASSPHRASE;
 			goto out;

@@ -226,9 +226,12 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 	crypt_set_log_callback(NULL, NULL, NULL);
 	if (r < 0)
 		return r;
-	if (found == 0) {
-		log_error(ctx, "No LUKS volume found%s", opts->devices ? " matching the names given" : "");
+	if (found == 0 && opts->devices) {
+		log_error(ctx, "No LUKS volume found matching the names given; 'rescue scan' lists them");
 		return -ENOENT;
 	}
+	if (found == 0)
+		/* An unencrypted system: nothing to do is not a failure. */
+		log_notice(ctx, "No locked LUKS volume: nothing to unlock");
 	return opened;
 }

@@ -52,6 +52,15 @@ sleep 0.2
 ! pgrep -f "^sleep 600" >/dev/null || fail "processes left running inside the system"
 echo "ok: scratch tmpfs on a read-only system; processes left inside are stopped"
 
+# An unencrypted system: unlock has nothing to do, which is no failure;
+# a volume asked for by a name that is not there is bad input.
+out=$("$RESCUE" unlock --image "$img" 2>&1) || fail "unlock without any LUKS volume failed: $out"
+echo "$out" | grep -q "nothing to unlock" || fail "unlock did not say there is nothing to unlock: $out"
+set +e; "$RESCUE" unlock no-such-volume --image "$img" 2>$w/err; rc=$?; set -e
+[ $rc -eq 5 ] || fail "unlock of a name that is not there: expected 5, got $rc"
+grep -q "rescue scan" $w/err || fail "no hint to 'rescue scan' for an unknown name"
+echo "ok: unlock with nothing encrypted: exit 0; an unknown name: exit 5"
+
 set +e; "$RESCUE" mount --image "$img" --target $T 2>$w/err; rc=$?; set -e
 [ $rc -eq 14 ] || fail "mounting onto a mounted target: expected 14, got $rc"
 "$RESCUE" umount

@@ -7,14 +7,11 @@
 ROOT=/mnt/sysroot
 
 # sys_open [--rw]: unlock every LUKS volume with $PASS (given on a file
-# descriptor, never in argv), activate LVM and mount the system under $ROOT
-# as its fstab says. A system with no LUKS volume (B2) skips the unlock:
-# 'rescue unlock' fails when it finds nothing to open.
+# descriptor, never in argv; on a system without one, rescue unlock has
+# nothing to do and says so), activate LVM and mount the system under $ROOT
+# as its fstab says.
 sys_open() {
-	if blkid -t TYPE=crypto_LUKS -o device >/dev/null 2>&1; then
-		rescue unlock --passphrase-fd 3 3< <(printf '%s\n' "$PASS") || return 1
-	fi
-	rescue mount "$@"
+	rescue unlock --passphrase-fd 3 3< <(printf '%s\n' "$PASS") && rescue mount "$@"
 }
 # sys_close: undo every mount, activation and unlock (rescue umount), then
 # check nothing is left.
@@ -64,8 +61,9 @@ manifest() {
 	local out=$1 rel=${KVER%-amd64}
 	(
 		cd "$ROOT" || exit 1
-		find boot etc/default/grub etc/fstab etc/crypttab etc/kernel etc/dracut.conf.d \
-			etc/initramfs-tools/conf.d \( -type f -o -type l \) 2>/dev/null |
+		# Not every system has every one of these: find's complaint is no error.
+		{ find boot etc/default/grub etc/fstab etc/crypttab etc/kernel etc/dracut.conf.d \
+			etc/initramfs-tools/conf.d \( -type f -o -type l \) 2>/dev/null || true; } |
 			grep -v '/lost+found/' | LC_ALL=C sort |
 			while IFS= read -r f; do
 				if [ -L "$f" ]; then
