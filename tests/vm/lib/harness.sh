@@ -104,6 +104,7 @@ base_image() {
 	case $name in
 	b1) recipe=dracut ;;
 	b2) recipe=initramfs-tools ;;
+	b3) recipe=selinux ;;
 	*) die "unknown base image $name" ;;
 	esac
 	tree=$(bash "$RESCUE_SRC/tests/lib/debian-tree.sh" "$recipe") || die "debian-tree $recipe failed"
