@@ -6,9 +6,10 @@
  * when the filesystem's state says it is clean. Each mount is recorded in
  * the undo journal as soon as it exists.
  */
+#include <dirent.h>
 #include <endian.h>
-#include <inttypes.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,77 @@ static int run_quiet(char *const argv[], char **ret_output) {
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* The MD arrays the kernel has now (md127, ...), active or not. */
+static char **md_arrays(void) {
+	char **l = NULL;
+	DIR *d = opendir("/sys/block");
+	if (!d)
+		return NULL;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "/sys/block/%s/md", de->d_name);
+		if (startswith(de->d_name, "md") && access(path, F_OK) == 0)
+			strv_extend(&l, de->d_name);
+	}
+	closedir(d);
+	return l;
+}
+
+/* Assembles the MD arrays whose members are present, from the members'
+ * own superblocks: the rescue system's mdadm.conf (if any) describes
+ * another machine. An array with members missing is started too, since its
+ * system may be on it, but said loudly: it runs without redundancy. What
+ * is assembled is recorded, so that umount stops exactly that. Returns how
+ * many arrays appeared. */
+static int assemble_md_arrays(rsc_context *ctx, const struct rsc_scan *scan) {
+	bool members = false;
+	for (size_t i = 0; i < scan->n_devices && !members; i++)
+		members = scan->devices[i].node && streq_ptr(scan->devices[i].type, "linux_raid_member");
+	if (!members)
+		return 0;
+	_cleanup_strv_free_ char **before = md_arrays();
+	char *argv[] = { (char *)"mdadm", (char *)"--assemble", (char *)"--scan", (char *)"--run",
+			 (char *)"--config=partitions", NULL };
+	_cleanup_free_ char *out = NULL;
+	int r = run_quiet(argv, &out);
+	if (r == 127) {
+		log_warning(ctx, "MD RAID members found, but mdadm(8) is not installed: their arrays stay unassembled");
+		return 0;
+	}
+	_cleanup_strv_free_ char **after = md_arrays();
+	int n = 0;
+	STRV_FOREACH(a, after) {
+		if (strv_contains(before, *a))
+			continue;
+		int q = rsc_undo_record(ctx, RSC_UNDO_MD, *a);
+		if (q < 0)
+			return q;
+		n++;
+		char path[PATH_MAX];
+		_cleanup_free_ char *degraded = NULL, *raid = NULL, *level = NULL;
+		snprintf(path, sizeof(path), "/sys/block/%s/md/degraded", *a);
+		(void)read_first_line(path, &degraded);
+		snprintf(path, sizeof(path), "/sys/block/%s/md/raid_disks", *a);
+		(void)read_first_line(path, &raid);
+		snprintf(path, sizeof(path), "/sys/block/%s/md/level", *a);
+		(void)read_first_line(path, &level);
+		if (degraded && strtoul(degraded, NULL, 10) > 0)
+			log_warning(ctx, "MD array %s (%s) is degraded: %s of its %s members are missing. It was started "
+				    "anyway and runs without redundancy; replace the missing member (mdadm --add) once "
+				    "the system runs", *a, strna(level), degraded, strna(raid));
+		else
+			log_info(ctx, "Assembled MD array %s (%s)", *a, strna(level));
+	}
+	if (r != 0 && n == 0) {
+		for (char *p = out; p && *p; p++)
+			if (*p == '\n')
+				*p = ';';
+		log_warning(ctx, "MD RAID members found, but no array could be assembled (%s)", strna(out));
+	}
+	return n;
+}
+
 /* Activates the volume groups found inactive, so the system's LVs are
  * there as the target's own tools expect (/dev/VG/LV). Returns how many
  * were activated. Without device-mapper, linear LVs remain reachable
@@ -299,10 +371,19 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		rsc_scan_free(scan);
 		return start;
 	}
-	r = activate_volume_groups(ctx, scan, opts->read_write);
+	r = assemble_md_arrays(ctx, scan);
+	if (r > 0) {
+		/* New arrays may hold LVM PVs: look again before activating. */
+		scan = rsc_scan_free(scan);
+		r = rsc_scan_run(ctx, &so, &scan);
+	}
+	if (r >= 0)
+		r = activate_volume_groups(ctx, scan, opts->read_write);
 	scan = rsc_scan_free(scan);
-	if (r < 0)
+	if (r < 0) {
+		rsc_undo_to(ctx, (unsigned)start);
 		return r;
+	}
 	so.no_identify = false;
 	r = rsc_scan_run(ctx, &so, &scan);
 	if (r < 0) {

@@ -30,6 +30,7 @@ static const char *const kind_names[] = {
 	[RSC_UNDO_CRYPT] = "crypt",
 	[RSC_UNDO_VG] = "vg",
 	[RSC_UNDO_LOOP] = "loop",
+	[RSC_UNDO_MD] = "md",
 };
 
 /* The context's directory, else $RESCUE_STATE_DIR, else /run/rescue. The
@@ -198,6 +199,29 @@ static bool is_mountpoint(const char *path) {
 	return false;
 }
 
+/* TOOL ARG1 ARG2 quietly; 0 when it exits 0. */
+static int run_tool(rsc_context *ctx, const char *tool, const char *arg1, const char *arg2) {
+	pid_t pid = fork();
+	if (pid < 0)
+		return negative_errno();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+		}
+		execlp(tool, tool, arg1, arg2, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return log_debug_errno(ctx, EIO, "%s %s %s failed", tool, arg1, arg2), -EIO;
+	return 0;
+}
+
 static int run_lvm(rsc_context *ctx, const char *verb, const char *arg1, const char *arg2) {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -295,6 +319,18 @@ static int undo_one(rsc_context *ctx, const char *line) {
 		if (r < 0)
 			return log_error_errno(ctx, r, "Cannot deactivate volume group %s: an LV is still in use", arg);
 		log_info(ctx, "Deactivated volume group %s", arg);
+		return 0;
+	}
+	if ((arg = startswith(line, "md "))) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "/sys/block/%s/md/array_state", arg);
+		if (access(path, F_OK) < 0)
+			return 1; /* stopped already */
+		snprintf(path, sizeof(path), "/dev/%s", arg);
+		int r = run_tool(ctx, "mdadm", "--stop", path);
+		if (r < 0)
+			return log_error_errno(ctx, r, "Cannot stop MD array %s: something still uses it", arg);
+		log_info(ctx, "Stopped MD array %s", arg);
 		return 0;
 	}
 	if ((arg = startswith(line, "loop "))) {

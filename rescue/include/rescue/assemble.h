@@ -20,6 +20,7 @@ enum rsc_undo_kind {
 	RSC_UNDO_CRYPT,   /* arg: device-mapper name of an opened LUKS volume */
 	RSC_UNDO_VG,      /* arg: volume group we activated */
 	RSC_UNDO_LOOP,    /* arg: loop device node we attached */
+	RSC_UNDO_MD,      /* arg: MD array we assembled (md127) */
 };
 
 /* Records an action to undo later. */

@@ -175,4 +175,36 @@ check "the mapping is /dev/mapper/cryptroot, as crypttab says" [ -b /dev/mapper/
 dmsetup ls
 rescue umount
 check "nothing left" assert_released
+step "MD RAID: assembled by rescue mount, stopped by rescue umount"
+scratch2=$(disk_by_serial scratch2)
+wipefs -q -a "$scratch" "$scratch2"
+mdadm --create /dev/md9 --run --quiet --level=1 --raid-devices=2 --metadata=1.2 "$scratch" "$scratch2"
+mkfs.ext4 -q /dev/md9
+mkdir -p /mnt/md && mount /dev/md9 /mnt/md
+# A minimal installed system on the array, its fstab naming it by UUID.
+mkdir -p /mnt/md/etc /mnt/md/boot /mnt/md/usr/lib/modules/6.1.0-13-amd64/kernel
+ln -s usr/lib /mnt/md/lib
+printf 'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian 12 on RAID1"\n' > /mnt/md/etc/os-release
+echo "UUID=$(blkid -s UUID -o value /dev/md9) / ext4 defaults 0 1" > /mnt/md/etc/fstab
+head -c 4096 /dev/urandom > /mnt/md/boot/vmlinuz-6.1.0-13-amd64
+umount /mnt/md
+mdadm --stop /dev/md9
+check "no array active before rescue mount" bash -c "! grep -q '^md' /proc/mdstat"
+rescue mount > /tmp/md.txt 2>&1; rc=$?
+cat /tmp/md.txt
+check "rescue mount of the system on RAID1 exits 0 (got $rc)" [ "$rc" = 0 ]
+check "the array was assembled and its filesystem is the root" bash -c "grep ' $ROOT ' /proc/mounts | grep -q '^/dev/md'"
+rescue umount; rc=$?
+check "rescue umount exits 0 (got $rc)" [ "$rc" = 0 ]
+check "the array it assembled is stopped" bash -c "! grep -q '^md' /proc/mdstat"
+check "nothing left" assert_released
+# One member gone (its superblock erased): started degraded, said loudly.
+mdadm --zero-superblock "$scratch2"
+rescue mount > /tmp/md.txt 2>&1; rc=$?
+cat /tmp/md.txt
+check "rescue mount with one member missing exits 0 (got $rc)" [ "$rc" = 0 ]
+check "the degraded array is named in a warning" grep -qi "degraded" /tmp/md.txt
+rescue umount
+check "the degraded array is stopped afterwards" bash -c "! grep -q '^md' /proc/mdstat"
+check "nothing left" assert_released
 finish
