@@ -240,6 +240,7 @@ int verb_undo(struct cli *cli, int argc, char **argv) {
 	session_end(cli, &ses);
 	if (r < 0)
 		return r == -ENOENT ? EXIT_NOTHING_TO_DO : cli_exit_code(r);
-	printf("Journal %s undone: %d file%s restored.\n", journal, r, r == 1 ? "" : "s");
+	printf("Journal %s undone: %d change%s put back (files restored, moved back or removed; SELinux labels).\n", journal, r,
+	       r == 1 ? "" : "s");
 	return EXIT_OK;
 }

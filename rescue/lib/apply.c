@@ -10,11 +10,13 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,6 +258,39 @@ static int verify_image(rsc_context *ctx, int rootfd, const char *root_dir, cons
 	return r;
 }
 
+/* The SELinux labels of everything under a path a relabel will touch, one
+ * "label PATH CONTEXT" line each in the manifest, so that undo can put
+ * them back (a context has no spaces; the path is everything before it). */
+static struct journal *labels_journal;
+static size_t labels_root_len;
+static int note_label(const char *fpath, const struct stat *st, int type, struct FTW *ftw) {
+	char ctx[256];
+	ssize_t n = lgetxattr(fpath, "security.selinux", ctx, sizeof(ctx) - 1);
+	if (n <= 0)
+		return 0; /* unlabelled: nothing to put back */
+	ctx[n] = 0;
+	if (ctx[n - 1] == 0)
+		n--;
+	if (memchr(ctx, ' ', (size_t)n))
+		return 0;
+	int r = journal_note(labels_journal, "label", fpath + labels_root_len, ctx);
+	return r < 0 ? r : 0;
+}
+
+static int journal_labels(struct journal *j, const char *root_dir, const char *path) {
+	_cleanup_free_ char *full = path_join(root_dir, path);
+	if (!full)
+		return -ENOMEM;
+	labels_journal = j;
+	labels_root_len = strlen(root_dir);
+	while (labels_root_len && root_dir[labels_root_len - 1] == '/')
+		labels_root_len--;
+	/* The files of this filesystem only, links not followed. */
+	int r = nftw(full, note_label, 32, FTW_PHYS | FTW_MOUNT);
+	labels_journal = NULL;
+	return r < 0 ? -errno : r;
+}
+
 static int run_logged(struct journal *j, const char *root_dir, struct rsc_action *a) {
 	_cleanup_free_ char *cmd = strv_join(a->argv, " ");
 	dprintf(j->log_fd, "\n$ chroot %s %s\n", root_dir, strna(cmd));
@@ -372,6 +407,9 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 			close(f);
 			return set_strf(&a->result, "a full relabel is scheduled for the next boot (no setfiles in the system)"), 0;
 		}
+		STRV_FOREACH(f, a->files)
+			if ((r = journal_labels(j, root_dir, *f)) < 0)
+				return set_strf(&a->result, "could not record the labels of %s: %s", *f, rsc_strerror(r)), r;
 		r = run_logged(j, root_dir, a);
 		if (r != 0)
 			return set_strf(&a->result, "setfiles exited with status %d (output in %s/log)", r, j->dir), -EIO;
@@ -453,7 +491,7 @@ int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal)
 	_cleanup_strv_free_ char **lines = NULL;
 	if (strv_split(text, "\n", &lines) < 0)
 		return -ENOMEM;
-	int restored = 0, failed = 0;
+	int restored = 0, failed = 0, labels = 0;
 	/* Newest change first. */
 	for (size_t i = strv_length(lines); i-- > 0;) {
 		char *l = lines[i], *path, *file = NULL;
@@ -470,7 +508,24 @@ int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal)
 			*sp2 = 0;
 			file = sp2 + 1;
 		}
-		int q = restore_from(rootfd, dfd, path, file);
+		int q;
+		if (streq(what, "label")) {
+			/* file is the context here */
+			_cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW);
+			char proc[64];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			q = fd < 0 ? fd : setxattr(proc, "security.selinux", file, strlen(file) + 1, 0) < 0 ? -errno : 0;
+			if (q < 0)
+				log_error_errno(ctx, q, "Cannot restore the label of %s: %m", path);
+			else
+				log_debug(ctx, "Label of %s restored to %s", path, file);
+			if (q < 0)
+				failed++;
+			else
+				labels++;
+			continue;
+		}
+		q = restore_from(rootfd, dfd, path, file);
 		if (q < 0) {
 			log_error_errno(ctx, q, "Cannot restore %s: %m", path);
 			failed++;
@@ -484,7 +539,9 @@ int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal)
 		snprintf(done, sizeof(done), "%s.undone", name);
 		renameat(jfd, name, jfd, done);
 	}
+	if (labels)
+		log_info(ctx, "%d SELinux label(s) put back", labels);
 	if (ret_journal)
 		asprintf(ret_journal, "%s/%s", JOURNAL_DIR, name);
-	return failed ? -EIO : restored;
+	return failed ? -EIO : restored + labels;
 }

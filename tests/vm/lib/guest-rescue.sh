@@ -53,7 +53,8 @@ check_image() {
 }
 
 # manifest OUT: what a repair may change, one line per file: the SHA-256
-# (or "-> TARGET" for a symbolic link) and the path. Covers /boot (with the
+# (or "-> TARGET" for a symbolic link), the SELinux label ("-" for none)
+# and the path. Covers /boot (with the
 # ESP under it) and the boot-related files of /etc. Kernel versions are
 # written as KREL (the release without its flavour), so the lists compare
 # across Debian kernel updates.
@@ -66,10 +67,11 @@ manifest() {
 			etc/initramfs-tools/conf.d \( -type f -o -type l \) 2>/dev/null || true; } |
 			grep -v '/lost+found/' | LC_ALL=C sort |
 			while IFS= read -r f; do
+				label=$(getfattr -h --only-values -n security.selinux "$f" 2>/dev/null | tr -d '\0')
 				if [ -L "$f" ]; then
-					printf -- '-> %s  %s\n' "$(readlink "$f")" "$f"
+					printf -- '-> %s %s  %s\n' "$(readlink "$f")" "${label:--}" "$f"
 				else
-					printf '%s  %s\n' "$(sha256sum < "$f" | cut -c1-64)" "$f"
+					printf '%s %s  %s\n' "$(sha256sum < "$f" | cut -c1-64)" "${label:--}" "$f"
 				fi
 			done
 	) | sed "s/$rel/KREL/g" > "$out"
