@@ -79,7 +79,7 @@ run_scenario() {
 	# Defaults; scenario.conf overrides.
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
 	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA="" BOOT_FIRMWARE=bios
-	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 FAULTS=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
+	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 FAULTS=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
 	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
@@ -187,6 +187,28 @@ run_scenario() {
 		return 1
 	fi
 	log "positive check: reached the marker after ${BOOT_TIME}s"
+	if [ "$CMDLINE_AUTO" = 1 ] && [ "$mode" = auto ]; then
+		# The rescue medium's unattended mode, as a help desk would use it:
+		# rescue.auto=1 on the kernel command line, no job, on a fresh
+		# overlay of the broken image; then the target must boot again.
+		local t5=$SECONDS
+		overlay "$broken" "$work"
+		vm_start cmdline-auto 1536 -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
+			-append "console=ttyS0,115200 rescue.auto=1 rescue.report=/run/report.json" \
+			$(vdisk "$work" qcow2 target)
+		vm_wait "$REPAIR_TIMEOUT" 'RESCUE-AUTO-EXIT=[0-9]+' >/dev/null \
+			|| { vm_keep_log "rescue.auto=1: no RESCUE-AUTO-EXIT line"; vm_stop; return 1; }
+		rc=$(grep -a -o -E 'RESCUE-AUTO-EXIT=[0-9]+' "$VM_LOG" | head -n 1 | cut -d= -f2)
+		vm_wait_exit 30 || true
+		vm_stop
+		[ "$rc" = "$AUTO_EXIT" ] || { vm_keep_log "rescue.auto=1: exit $rc, expected $AUTO_EXIT"; return 1; }
+		log "rescue.auto=1 on the kernel command line: exit $rc"
+		boot_target positive-cmdline "$work" "$POS_TIMEOUT" 'Kernel panic' 'You are in emergency mode' \
+			'Entering emergency mode' 'dracut Warning: Could not boot' 'Give root password'
+		rm -f "$work"
+		[ "$BOOT_RESULT" = marker ] || { vm_keep_log "after rescue.auto=1: $BOOT_RESULT ${BOOT_MATCH:-}"; return 1; }
+		log "after rescue.auto=1 the target reached the marker too ($((SECONDS - t5))s for both boots)"
+	fi
 	T_TOTAL=$((SECONDS - t0))
 	printf 'TIMES %s base=%ss break=%ss negative=%ss(cached=%s) rescue-step(%s)=%ss %s positive=%ss total=%ss\n' \
 		"$name" "$T_BASE" "$T_BREAK" "$T_NEG" "$NEG_CACHED" "$mode" "$T_REPAIR" "${AUTO_TIMES:-}" "$T_POS" "$T_TOTAL"
