@@ -199,30 +199,9 @@ static bool is_mountpoint(const char *path) {
 	return false;
 }
 
-/* TOOL ARG1 ARG2 quietly; 0 when it exits 0. */
-static int run_tool(rsc_context *ctx, const char *tool, const char *arg1, const char *arg2) {
-	pid_t pid = fork();
-	if (pid < 0)
-		return negative_errno();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-		}
-		execlp(tool, tool, arg1, arg2, (char *)NULL);
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return negative_errno();
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return log_debug_errno(ctx, EIO, "%s %s %s failed", tool, arg1, arg2), -EIO;
-	return 0;
-}
-
-static int run_lvm(rsc_context *ctx, const char *verb, const char *arg1, const char *arg2) {
+/* ARGV (a tool and up to three arguments, NULL-terminated) quietly; 0 when
+ * it exits 0. */
+static int run_tool(rsc_context *ctx, const char *const argv[]) {
 	pid_t pid = fork();
 	if (pid < 0)
 		return negative_errno();
@@ -235,7 +214,7 @@ static int run_lvm(rsc_context *ctx, const char *verb, const char *arg1, const c
 		/* Descriptors of ours that lvm inherits are harmless: say so, or it
 		 * warns about each one. */
 		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
-		execlp("lvm", "lvm", verb, arg1, arg2, (char *)NULL);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	int status;
@@ -243,7 +222,7 @@ static int run_lvm(rsc_context *ctx, const char *verb, const char *arg1, const c
 		if (errno != EINTR)
 			return negative_errno();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return log_debug_errno(ctx, EIO, "lvm %s %s %s failed", verb, arg1, arg2), -EIO;
+		return log_debug_errno(ctx, EIO, "%s %s %s failed", argv[0], strempty(argv[1]), strempty(argv[2])), -EIO;
 	return 0;
 }
 
@@ -275,7 +254,7 @@ static void deactivate_lvs_on(rsc_context *ctx, const char *name) {
 		if (read_first_line(path, &lv) < 0)
 			continue;
 		_cleanup_free_ char *lvnode = path_join("/dev/mapper", lv);
-		if (lvnode && run_lvm(ctx, "lvchange", "-an", lvnode) >= 0)
+		if (lvnode && run_tool(ctx, (const char *const[]){ "lvm", "lvchange", "-an", lvnode, NULL }) >= 0)
 			log_info(ctx, "Deactivated %s (activated by udev on %s)", lv, name);
 	}
 	closedir(d);
@@ -315,7 +294,7 @@ static int undo_one(rsc_context *ctx, const char *line) {
 		return 0;
 	}
 	if ((arg = startswith(line, "vg "))) {
-		int r = run_lvm(ctx, "vgchange", "-an", arg);
+		int r = run_tool(ctx, (const char *const[]){ "lvm", "vgchange", "-an", arg, NULL });
 		if (r < 0)
 			return log_error_errno(ctx, r, "Cannot deactivate volume group %s: an LV is still in use", arg);
 		log_info(ctx, "Deactivated volume group %s", arg);
@@ -327,7 +306,7 @@ static int undo_one(rsc_context *ctx, const char *line) {
 		if (access(path, F_OK) < 0)
 			return 1; /* stopped already */
 		snprintf(path, sizeof(path), "/dev/%s", arg);
-		int r = run_tool(ctx, "mdadm", "--stop", path);
+		int r = run_tool(ctx, (const char *const[]){ "mdadm", "--stop", path, NULL });
 		if (r < 0)
 			return log_error_errno(ctx, r, "Cannot stop MD array %s: something still uses it", arg);
 		log_info(ctx, "Stopped MD array %s", arg);

@@ -10,24 +10,11 @@ set -uo pipefail
 . ./guest.sh
 . ./guest-rescue.sh
 . ./params
-OUT=/tmp/out
-mkdir -p "$OUT"
 exec > >(tee "$OUT/assemble.log") 2>&1
-failed=0
-ok() { echo "ok: $*"; }
-notok() { echo "NOT OK: $*"; failed=$((failed + 1)); }
-# check DESCRIPTION CMD...: run CMD, count a failure when it fails.
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
 mounted() { grep -q " $1 " /proc/mounts; }
 not_mounted() { ! mounted "$1"; }
-finish() {
-	echo "$failed check(s) failed"
-	tar -cf "$(disk_by_serial out)" -C "$OUT" . ; sync
-	[ "$failed" = 0 ]
-	exit $?
-}
 
-disk=$(disk_by_serial target) && scratch=$(disk_by_serial scratch) && argon=$(disk_by_serial argon) || { notok "disks"; finish; }
+disk=$(disk_by_serial target) && scratch=$(disk_by_serial scratch) && argon=$(disk_by_serial argon) || { notok "disks"; checks_done; }
 luks=$(part "$disk" 2)
 map=/dev/mapper/luks-$LUUID
 umask 077
@@ -207,4 +194,4 @@ check "the degraded array is named in a warning" grep -qi "degraded" /tmp/md.txt
 rescue umount
 check "the degraded array is stopped afterwards" bash -c "! grep -q '^md' /proc/mdstat"
 check "nothing left" assert_released
-finish
+checks_done

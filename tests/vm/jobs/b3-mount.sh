@@ -8,20 +8,8 @@ set -uo pipefail
 . ./guest.sh
 . ./guest-rescue.sh
 . ./params
-OUT=/tmp/out
-mkdir -p "$OUT"
 exec > >(tee "$OUT/b3-mount.log") 2>&1
-failed=0
-ok() { echo "ok: $*"; }
-notok() { echo "NOT OK: $*"; failed=$((failed + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
-finish() {
-	echo "$failed check(s) failed"
-	tar -cf "$(disk_by_serial out)" -C "$OUT" . ; sync
-	[ "$failed" = 0 ]
-	exit $?
-}
-disk=$(disk_by_serial target) || { notok "no target disk"; finish; }
+disk=$(disk_by_serial target) || { notok "no target disk"; checks_done; }
 
 step "rescue mount (nothing to unlock first)"
 rescue unlock; rc=$?
@@ -50,4 +38,4 @@ sync
 rescue umount; rc=$?
 check "rescue umount exits 0 (got $rc)" [ "$rc" = 0 ]
 check "nothing left mounted, mapped or looped" assert_released
-finish
+checks_done

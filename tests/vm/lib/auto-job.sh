@@ -18,14 +18,7 @@ set -uo pipefail
 . ./guest.sh
 . ./guest-rescue.sh
 . ./params
-OUT=/tmp/out
-mkdir -p "$OUT"
-finish() {
-	tar -cf "$(disk_by_serial out)" -C "$OUT" . || exit 1
-	sync
-	exit "$1"
-}
-bad() { echo "AUTO-JOB FAILED: $*" >&2; finish 1; }
+bad() { echo "AUTO-JOB FAILED: $*" >&2; job_exit 1; }
 
 disk=$(disk_by_serial target) || bad "no target disk"
 # The key file holds the passphrase bytes exactly, no newline (as
@@ -145,4 +138,4 @@ if [ "${UNDO_CHECK:-0}" = 1 ] && [ "$rc" = 0 ]; then
 	cat "$OUT/auto2.txt"
 	[ "$rc2" = 0 ] || bad "the repair after undo exited $rc2"
 fi
-finish "$rc"
+job_exit "$rc"

@@ -94,3 +94,25 @@ sectors_written() {
 	sync
 	awk '{ print $7 }' "/sys/block/$(basename "$1")/stat"
 }
+
+# The results of a test job: files in $OUT, written as a tar archive to the
+# disk with serial "out", which the host unpacks.
+OUT=/tmp/out
+mkdir -p "$OUT"
+out_save() { tar -cf "$(disk_by_serial out)" -C "$OUT" . && sync; }
+# job_exit STATUS: save the results, then exit with STATUS.
+job_exit() { out_save || exit 1; exit "$1"; }
+
+# Checks of a test job, each printed as "ok:" or "NOT OK:" and counted;
+# checks_done saves the results and exits 0 only when none failed.
+failed=0
+ok() { echo "ok: $*"; }
+notok() { echo "NOT OK: $*"; failed=$((failed + 1)); }
+# check DESCRIPTION CMD...: run CMD, count a failure when it fails.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+checks_done() {
+	echo "$failed check(s) failed"
+	out_save
+	[ "$failed" = 0 ]
+	exit $?
+}

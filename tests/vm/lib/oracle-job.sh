@@ -6,14 +6,7 @@ set -uo pipefail
 . ./guest.sh
 . ./guest-rescue.sh
 . ./params
-OUT=/tmp/out
-mkdir -p "$OUT"
-finish() {
-	tar -cf "$(disk_by_serial out)" -C "$OUT" . || exit 1
-	sync
-	exit "$1"
-}
-bad() { echo "ORACLE-JOB FAILED: $*" >&2; finish 1; }
+bad() { echo "ORACLE-JOB FAILED: $*" >&2; job_exit 1; }
 
 sys_open || bad "rescue unlock/mount of the broken system failed"
 manifest "$OUT/before"
@@ -29,4 +22,4 @@ sys_close || bad "rescue umount left something behind"
 changes "$OUT/before" "$OUT/after" > "$OUT/changes"
 echo "changed by repair.sh:"
 cat "$OUT/changes"
-finish "$rc"
+job_exit "$rc"
