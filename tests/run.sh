@@ -45,6 +45,29 @@ tally() { # NAME: count the verdict run_test left
 	esac
 }
 run_one() { run_test "$@"; tally "$1"; }
+# vm_by_cost SCRIPT...: the scripts, highest "# vm-cost:" first (0 when a
+# script names none; ties by name).
+vm_by_cost() {
+	local t c
+	for t in "$@"; do
+		c=$(sed -n 's/^# vm-cost: *\([0-9][0-9]*\).*/\1/p' "$t" | head -n 1)
+		echo "${c:-0} $t"
+	done | sort -k1,1nr -k2,2 | cut -d' ' -f2-
+}
+
+# With the VM tier after others: its images (rescue image, base images)
+# are built in the background meanwhile (tests/vm/lib/prepare.sh). The
+# host tiers leave a core mostly idle; a builder VM puts it to work.
+# RESCUE_VM_PREPARE=0 turns this off.
+prep_pid=""
+case " $* " in
+*" vm "*)
+	if [ "${1:-}" != vm ] && [ "${RESCUE_VM_PREPARE:-1}" != 0 ]; then
+		bash "$top/tests/vm/lib/prepare.sh" > "$logdir/vm-prepare.log" 2>&1 </dev/null &
+		prep_pid=$!
+		echo "== building the VM images in the background (log $logdir/vm-prepare.log)"
+	fi ;;
+esac
 
 for tier in "${@:-unit}"; do
 	echo "== tier $tier"
@@ -65,14 +88,21 @@ for tier in "${@:-unit}"; do
 		# loader and device timeouts, the serial console): two at a time
 		# finish the tier in far less wall-clock time on two cores.
 		# RESCUE_VM_JOBS=1 runs them one after the other.
+		# A prepare.sh still running counts as one of the guests.
+		[ -n "$prep_pid" ] && kill -0 "$prep_pid" 2>/dev/null &&
+			echo "(VM images still being built: $(tail -n 1 "$logdir/vm-prepare.log"))"
+		# Longest first (each script's "# vm-cost: SECONDS", its cost from
+		# an empty cache): the long ones (which also build the base
+		# images) start at once instead of ending the run alone.
 		names=()
-		for t in "$top"/tests/vm/*.sh; do
+		for t in $(vm_by_cost "$top"/tests/vm/*.sh); do
 			[ -f "$t" ] || continue
 			while [ "$(jobs -rp | wc -l)" -ge "${RESCUE_VM_JOBS:-2}" ]; do wait -n; done
 			names+=("vm/$(basename "$t" .sh)")
 			run_test "vm/$(basename "$t" .sh)" bash "$t" &
 		done
 		wait
+		[ -n "$prep_pid" ] && echo "(VM images: $(tail -n 1 "$logdir/vm-prepare.log"))"
 		for n in "${names[@]}"; do tally "$n"; done ;;
 	*) echo "run.sh: unknown tier $tier" >&2; exit 2 ;;
 	esac

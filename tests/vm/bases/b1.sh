@@ -62,6 +62,10 @@ GRUB_DISABLE_OS_PROBER=true
 GRUB_DISABLE_RECOVERY=true
 GRUB
 echo 'hostonly="yes"' > /mnt/etc/dracut.conf.d/90-hostonly.conf
+# gzip -1 instead of dracut's default gzip -9: the same format, and in a
+# TCG guest it compresses the 58 MB image in 4 s instead of 54 s, in every
+# rebuild a scenario makes (measured in the rescue environment).
+echo 'compress="gzip -n -1"' > /mnt/etc/dracut.conf.d/91-compress.conf
 cat > /mnt/etc/systemd/system/boot-marker.service <<UNIT
 [Unit]
 Description=Print the boot marker on the serial console

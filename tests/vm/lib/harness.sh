@@ -96,7 +96,7 @@ run_job() {
 }
 
 # base_image NAME: path of the cached base image NAME (qcow2), built when
-# missing. Key: the Debian tree tarball (itself keyed by its recipe), the
+# missing (by one process at a time: the others wait for it). Key: the Debian tree tarball (itself keyed by its recipe), the
 # builder script and the guest helpers (guest.sh, and guest-NAME.sh when the
 # base has its own: another base's helpers do not change this one's key).
 base_image() {
@@ -115,7 +115,13 @@ base_image() {
 	if [ ! -s "$img" ]; then
 		mkdir -p "$VM_CACHE/base"
 		exec {lockfd}>"$img.lock"
-		flock "$lockfd"
+		# BASE_NOWAIT=1 (prepare.sh): a base another process is building
+		# is left to it (exit 3) instead of waiting for it.
+		if [ "${BASE_NOWAIT:-0}" = 1 ]; then
+			flock -n "$lockfd" || { exec {lockfd}>&-; return 3; }
+		else
+			flock "$lockfd"
+		fi
 		if [ ! -s "$img" ]; then
 			log "building base image $name ($key) in a builder VM" >&2
 			local t0=$SECONDS job
