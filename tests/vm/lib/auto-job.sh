@@ -30,6 +30,7 @@ printf '%s' "${AUTO_KEY:-$PASS}" > /tmp/key
 step "manifest before (rescue unlock, rescue mount read-only)"
 sys_open || bad "rescue unlock/mount of the broken system failed"
 manifest "$OUT/before"
+step "manifest written"
 sys_close || bad "rescue umount left something behind"
 
 # wait_dracut SECONDS: until the generator has run that long in the chroot.
@@ -109,6 +110,7 @@ assert_released || bad "rescue --auto left something behind"
 step "manifest after"
 sys_open || bad "rescue unlock/mount after the repair failed"
 manifest "$OUT/after"
+step "manifest written"
 if [ -d "$ROOT/var/lib/rescue/journal" ]; then
 	j=$(ls -d "$ROOT"/var/lib/rescue/journal/*/ 2>/dev/null | sort | tail -n 1)
 	[ -n "$j" ] && mkdir -p "$OUT/journal" && cp "$j"manifest "$j"log "$OUT/journal/" 2>/dev/null
