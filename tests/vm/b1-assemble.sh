@@ -5,7 +5,7 @@
 # LVM activation, mount with /boot, chroot, umount leaving nothing, SIGTERM
 # during mount, no passphrase left behind, MD RAID1 assembled and stopped
 # (complete and degraded).
-# vm-cost: 130 (seconds with the base image built, for tests/run.sh's order)
+# vm-cost: 130 (seconds, two tests at a time, base image built: tests/run.sh starts the costliest first)
 . "$(dirname "$0")/lib/harness.sh"
 vm_setup
 rescue_image

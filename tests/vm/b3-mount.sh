@@ -1,7 +1,7 @@
 #!/bin/bash
 # VM test: mount on B3 (jobs/b3-mount.sh): rescue mount of the btrfs
 # subvolume root and /boot, rescue chroot, rescue umount leaving nothing.
-# vm-cost: 40 (seconds with the base image built, for tests/run.sh's order)
+# vm-cost: 40 (seconds, two tests at a time, base image built: tests/run.sh starts the costliest first)
 . "$(dirname "$0")/lib/harness.sh"
 vm_setup
 rescue_image
