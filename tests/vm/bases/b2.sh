@@ -58,31 +58,8 @@ UUID=$boot_uuid /boot ext4 defaults 0 2
 UUID=$esp_uuid /boot/efi vfat umask=0077 0 1
 FSTAB
 echo b2 > /mnt/etc/hostname
-cat > /mnt/etc/default/grub <<GRUB
-GRUB_DEFAULT=0
-GRUB_TIMEOUT=1
-GRUB_DISTRIBUTOR=Debian
-GRUB_CMDLINE_LINUX_DEFAULT=""
-GRUB_CMDLINE_LINUX="console=ttyS0,115200 rootdelay=20 modprobe.blacklist=kvm,kvm_amd,kvm_intel"
-GRUB_TERMINAL=serial
-GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
-GRUB_DISABLE_OS_PROBER=true
-GRUB_DISABLE_RECOVERY=true
-GRUB
-cat > /mnt/etc/systemd/system/boot-marker.service <<UNIT
-[Unit]
-Description=Print the boot marker on the serial console
-After=multi-user.target
-
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'echo "$MARKER" > /dev/ttyS0'
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-mkdir -p /mnt/etc/systemd/system/multi-user.target.wants
-ln -s /etc/systemd/system/boot-marker.service /mnt/etc/systemd/system/multi-user.target.wants/boot-marker.service
+target_grub_defaults /mnt rootdelay=20
+target_marker_unit /mnt
 
 step initramfs and boot loader
 chroot_mounts /mnt

@@ -72,3 +72,53 @@ check_initramfs() {
 	done
 	echo "check_initramfs: $img ($size bytes) has: $*"
 }
+
+# The configuration every base image shares (base builders call these; the
+# bases differ only in what they pass).
+# target_grub_defaults ROOT ROOTWAIT [EXTRA]: /etc/default/grub: the serial
+# console, a one-second menu, ROOTWAIT (how long the initramfs waits for
+# the root device: a negative control must fail in well under a minute),
+# no KVM modules (qemu64 advertises AMD-V, and kvm_amd stalls a TCG guest),
+# then EXTRA.
+target_grub_defaults() {
+	cat > "$1/etc/default/grub" <<GRUB
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=1
+GRUB_DISTRIBUTOR=Debian
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_CMDLINE_LINUX="console=ttyS0,115200 $2 modprobe.blacklist=kvm,kvm_amd,kvm_intel${3:+ $3}"
+GRUB_TERMINAL=serial
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+GRUB_DISABLE_OS_PROBER=true
+GRUB_DISABLE_RECOVERY=true
+GRUB
+}
+
+# target_dracut_conf ROOT: host-only images, compressed with gzip -1
+# rather than dracut's default gzip -9: the same format, and in a TCG guest
+# it compresses B1's 58 MB image in 4 s instead of 54 s, in every rebuild a
+# scenario makes (measured in the rescue environment).
+target_dracut_conf() {
+	echo 'hostonly="yes"' > "$1/etc/dracut.conf.d/90-hostonly.conf"
+	echo 'compress="gzip -n -1"' > "$1/etc/dracut.conf.d/91-compress.conf"
+}
+
+# target_marker_unit ROOT: a unit that prints $MARKER on the serial console
+# once multi-user.target is reached (B3 has its own, which also requires
+# its label check).
+target_marker_unit() {
+	cat > "$1/etc/systemd/system/boot-marker.service" <<UNIT
+[Unit]
+Description=Print the boot marker on the serial console
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo "$MARKER" > /dev/ttyS0'
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+	mkdir -p "$1/etc/systemd/system/multi-user.target.wants"
+	ln -s /etc/systemd/system/boot-marker.service "$1/etc/systemd/system/multi-user.target.wants/boot-marker.service"
+}
