@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -11,6 +12,7 @@ int rsc_context_new(rsc_context **ret) {
 	if (!ctx)
 		return -ENOMEM;
 	ctx->log_level = RSC_LOG_INFO;
+	ctx->phase = -1;
 	*ret = ctx;
 	return 0;
 }
@@ -131,4 +133,42 @@ int rsc_context_set_state_dir(rsc_context *ctx, const char *dir) {
 	free(ctx->state_dir);
 	ctx->state_dir = d;
 	return 0;
+}
+
+void rsc_context_set_progress(rsc_context *ctx, rsc_progress_fn fn, void *userdata) {
+	ctx->progress_fn = fn;
+	ctx->progress_userdata = userdata;
+}
+
+void rsc_context_set_ask(rsc_context *ctx, rsc_ask_fn fn, void *userdata) {
+	ctx->ask_fn = fn;
+	ctx->ask_userdata = userdata;
+}
+
+int rsc_ask(rsc_context *ctx, struct rsc_question *q) {
+	if (!ctx->ask_fn)
+		return -ENOKEY;
+	return ctx->ask_fn(ctx->ask_userdata, q);
+}
+
+double rsc_now(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
+			 const char *line) {
+	if (!ctx->progress_fn)
+		return;
+	struct rsc_progress p = {
+		.phase = ctx->phase,
+		.step = step,
+		.n_steps = n_steps,
+		.fraction = fraction,
+		.elapsed = ctx->phase_started > 0 ? rsc_now() - ctx->phase_started : 0,
+		.what = what,
+		.line = line,
+	};
+	ctx->progress_fn(ctx->progress_userdata, &p);
 }

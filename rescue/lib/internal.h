@@ -18,6 +18,12 @@ struct rsc_context {
 	char *state_dir;
 	bool (*cancel_fn)(void *userdata);
 	void *cancel_userdata;
+	rsc_progress_fn progress_fn;
+	void *progress_userdata;
+	rsc_ask_fn ask_fn;
+	void *ask_userdata;
+	int phase;              /* of the session running, -1 outside one */
+	double phase_started;   /* monotonic seconds */
 };
 
 void rsc_logv(rsc_context *ctx, int level, int error, const char *fmt, va_list ap);
@@ -33,3 +39,9 @@ _printf_(4, 5) int rsc_log_full(rsc_context *ctx, int level, int error, const ch
 #define log_debug_errno(ctx, e, ...) rsc_log_full(ctx, RSC_LOG_DEBUG, e, __VA_ARGS__)
 #define log_warning_errno(ctx, e, ...) rsc_log_full(ctx, RSC_LOG_WARNING, e, __VA_ARGS__)
 #define log_error_errno(ctx, e, ...) rsc_log_full(ctx, RSC_LOG_ERR, e, __VA_ARGS__)
+
+/* Reports progress of the current phase (what, step i of n, fraction or
+ * -1) through the context's callback; elapsed time is filled in here. */
+void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
+			 const char *line);
+double rsc_now(void);
