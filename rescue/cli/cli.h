@@ -81,21 +81,26 @@ int verb_fix(struct cli *cli, int argc, char **argv);
 int verb_undo(struct cli *cli, int argc, char **argv);
 int verb_auto(struct cli *cli, int argc, char **argv);
 
-/* The system mounted for the length of one command: at a target given by
- * the user, or else in a mount namespace and undo journal of our own. */
-struct session {
-	const char *target;
-	bool private;
-	int old_ns;
-	char dir[64];
-	char state[64];
-};
-int session_begin(struct cli *cli, struct session *s, const char *target, const char *system, bool rw);
-void session_end(struct cli *cli, struct session *s);
-/* Identifies the system mounted at target and diagnoses it, with the
- * devices (of --image, or the machine) for context. */
-struct rsc_scan;
-struct rsc_diagnosis;
-int cli_diagnose_at(struct cli *cli, const char *target, struct rsc_scan **ret_dir, struct rsc_diagnosis **ret);
 /* Applies -v/-q and --profiles to the context once a verb parsed its options. */
 int cli_setup(struct cli *cli);
+
+/* A verb running a library session (cli-session.c): how it answers the
+ * library's questions and shows progress. */
+typedef struct rsc_session rsc_session;
+struct cli_session {
+	struct cli *cli;
+	rsc_session *session;
+	const char *key_file;
+	const char *passphrase_file;  /* one passphrase, first line */
+	bool passphrase_used;
+	bool unattended;              /* --auto: never prompt */
+	bool assume_yes;              /* --yes / --auto: the plan is accepted in advance */
+	void (*show_plan)(struct cli_session *cs); /* before the plan is confirmed */
+	int last_phase;
+};
+void cli_session_setup(struct cli_session *cs, struct cli *cli);
+/* The exit code (docs/exit-codes.md) of a finished session. */
+int cli_session_exit_code(const rsc_session *s, bool dry_run);
+/* Writes j to path atomically (beside it, synced, renamed); sets errno. */
+struct json_object;
+int cli_write_json(struct json_object *j, const char *path);

@@ -11,6 +11,7 @@
 #include "rescue/diagnose.h"
 #include "rescue/repair.h"
 #include "rescue/scan.h"
+#include "rescue/session.h"
 #include "strv.h"
 
 static const char fix_usage[] =
@@ -53,17 +54,9 @@ static void print_plan(const struct rsc_plan *p) {
 	}
 }
 
-static bool confirm(struct cli *cli, bool yes) {
-	if (yes)
-		return true;
-	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "rescue fix: not applied: no terminal to ask; give --yes to apply the plan above\n");
-		return false;
-	}
-	printf("Apply this plan? [y/N] ");
-	fflush(stdout);
-	char line[16];
-	return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
+static void show_plan(struct cli_session *cs) {
+	if (!cs->cli->json)
+		print_plan(rsc_session_get_plan(cs->session));
 }
 
 int verb_fix(struct cli *cli, int argc, char **argv) {
@@ -106,26 +99,36 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 	int r = cli_setup(cli);
 	if (r < 0)
 		return cli_exit_code(r);
-
-	struct session ses;
-	r = session_begin(cli, &ses, target, system, !dry_run);
-	if (r != 0)
-		return r;
-	if (!dry_run && access(ses.target, W_OK) < 0) {
-		fprintf(stderr, "rescue fix: %s is not writable: mount it with 'rescue mount --rw'\n", ses.target);
-		session_end(cli, &ses);
+	if (!target && geteuid() != 0) {
+		fprintf(stderr, "rescue fix: needs root to mount the system (or give --target DIR)\n");
+		return EXIT_NOT_ROOT;
+	}
+	if (target && !dry_run && access(target, W_OK) < 0) {
+		fprintf(stderr, "rescue fix: %s is not writable: mount it with 'rescue mount --rw'\n", target);
 		return EXIT_BUSY;
 	}
 
-	struct rsc_scan *dir = NULL;
-	struct rsc_diagnosis *before = NULL, *after = NULL;
-	struct rsc_plan *plan = NULL;
-	int code = EXIT_OK;
-	r = cli_diagnose_at(cli, ses.target, &dir, &before);
-	if (r >= 0)
-		r = rsc_plan_make(cli->ctx, &dir->systems[0], before, ses.target, &plan);
-	if (r < 0) {
-		code = cli_exit_code(r);
+	struct cli_session cs = { .assume_yes = yes, .show_plan = show_plan };
+	cli_session_setup(&cs, cli);
+	struct rsc_session_options so = {
+		.images = cli->images,
+		.system = system,
+		.mounted_at = target,
+		.read_write = !dry_run,
+		.dry_run = dry_run,
+		.assume_yes = yes,
+	};
+	rsc_session *s = NULL;
+	r = rsc_session_new(cli->ctx, &so, &s);
+	if (r < 0)
+		return cli_exit_code(r);
+	cs.session = s;
+	int code;
+	r = rsc_session_run(s, RSC_PHASE_PLAN);
+	const struct rsc_plan *plan = rsc_session_get_plan(s);
+	const struct rsc_diagnosis *before = rsc_session_get_diagnosis(s);
+	if (r < 0 || !plan) {
+		code = cli_session_exit_code(s, dry_run);
 		goto out;
 	}
 	if (dry_run) {
@@ -137,46 +140,41 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 			}
 		} else
 			rsc_plan_write_script(plan, target ? target : "/mnt/sysroot", stdout);
-		code = plan->n_actions || before->errors ? EXIT_FINDINGS : EXIT_OK;
+		code = cli_session_exit_code(s, true);
 		goto out;
 	}
-	if (!cli->json)
-		print_plan(plan);
 	if (plan->n_actions == 0) {
-		code = before->errors ? EXIT_NEEDS_HUMAN : EXIT_NOTHING_TO_DO;
-		if (!cli->json)
+		if (!cli->json) {
+			print_plan(plan);
 			printf("%s\n", before->errors ? "Errors remain that need a person (above)." :
 			       "Nothing to repair: the system has no errors rescue can find.");
+		}
+		code = cli_session_exit_code(s, false);
 		goto out;
 	}
-	if (!confirm(cli, yes)) {
-		code = EXIT_USAGE;
+	/* The plan is shown, then asked for (or accepted by --yes). */
+	if (yes)
+		show_plan(&cs);
+	r = rsc_session_apply(s);
+	if (r == -EPERM || r == -ECANCELED || r == -ENOKEY) {
+		if (r != -ECANCELED)
+			fprintf(stderr, "rescue fix: not applied%s\n",
+				isatty(STDIN_FILENO) ? "" : ": no terminal to ask; give --yes to apply the plan above");
+		code = r == -ECANCELED ? EXIT_CANCELLED : EXIT_USAGE;
 		goto out;
 	}
-	int applied = rsc_plan_apply(cli->ctx, plan, ses.target);
-
-	/* Verify: look again, from scratch. */
-	rsc_scan_free(dir);
-	dir = NULL;
-	r = cli_diagnose_at(cli, ses.target, &dir, &after);
-	if (r < 0) {
-		code = cli_exit_code(r);
-		goto out;
-	}
-	code = applied < 0 ? EXIT_REPAIR_FAILED : after->errors ? EXIT_NEEDS_HUMAN : EXIT_OK;
+	/* Verify: look again, from scratch (also after a failed, rolled-back step). */
+	(void)rsc_session_verify(s);
+	code = cli_session_exit_code(s, false);
+	const struct rsc_diagnosis *after = rsc_session_get_verified(s);
 	if (cli->json) {
-		json_object *j = json_object_new_object(), *jp, *jb, *ja;
-		rsc_plan_to_json(plan, &jp);
-		rsc_diagnosis_to_json(before, &jb);
-		rsc_diagnosis_to_json(after, &ja);
-		json_object_object_add(j, "schema", json_object_new_string("rescue-repair/1"));
-		json_object_object_add(j, "before", jb);
-		json_object_object_add(j, "plan", jp);
-		json_object_object_add(j, "after", ja);
-		json_object_object_add(j, "exit_code", json_object_new_int(code));
-		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(j);
-	} else {
+		json_object *j = NULL;
+		if (rsc_session_report(s, &j) >= 0) {
+			json_object_object_add(j, "exit_code", json_object_new_int(code));
+			puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(j);
+		}
+	} else if (after) {
 		printf("\nResult:\n");
 		for (size_t i = 0; i < plan->n_actions; i++)
 			printf("  %zu. %-7s %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
@@ -191,11 +189,7 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 			printf("Journal: %s ('rescue undo' restores what it saved).\n", plan->journal);
 	}
 out:
-	rsc_plan_free(plan);
-	rsc_diagnosis_free(before);
-	rsc_diagnosis_free(after);
-	rsc_scan_free(dir);
-	session_end(cli, &ses);
+	rsc_session_free(s);
 	return code;
 }
 
@@ -231,16 +225,33 @@ int verb_undo(struct cli *cli, int argc, char **argv) {
 	int r = cli_setup(cli);
 	if (r < 0)
 		return cli_exit_code(r);
-	struct session ses;
-	r = session_begin(cli, &ses, target, system, true);
-	if (r != 0)
-		return r;
-	_cleanup_free_ char *journal = NULL;
-	r = rsc_journal_undo(cli->ctx, ses.target, &journal);
-	session_end(cli, &ses);
+	if (!target && geteuid() != 0) {
+		fprintf(stderr, "rescue undo: needs root to mount the system (or give --target DIR)\n");
+		return EXIT_NOT_ROOT;
+	}
+	struct cli_session cs = { 0 };
+	cli_session_setup(&cs, cli);
+	struct rsc_session_options so = { .images = cli->images, .system = system, .mounted_at = target, .read_write = true };
+	rsc_session *s = NULL;
+	r = rsc_session_new(cli->ctx, &so, &s);
 	if (r < 0)
-		return r == -ENOENT ? EXIT_NOTHING_TO_DO : cli_exit_code(r);
-	printf("Journal %s undone: %d change%s put back (files restored, moved back or removed; SELinux labels).\n", journal, r,
+		return cli_exit_code(r);
+	cs.session = s;
+	r = rsc_session_run(s, RSC_PHASE_ACTIVATE);
+	if (r >= 0)
+		r = rsc_session_mount(s, true);
+	if (r >= 0)
+		r = rsc_session_undo(s);
+	const char *journal = NULL;
+	rsc_session_get_undone(s, &journal);
+	_cleanup_free_ char *jname = journal ? strdup(journal) : NULL;
+	int code = r >= 0 ? EXIT_OK : r == -ENOENT ? EXIT_NOTHING_TO_DO : cli_exit_code(r);
+	if (r < 0 && r != -ENOENT && rsc_session_get_error(s))
+		code = cli_session_exit_code(s, false);
+	rsc_session_free(s);
+	if (r < 0)
+		return code;
+	printf("Journal %s undone: %d change%s put back (files restored, moved back or removed; SELinux labels).\n", strna(jname), r,
 	       r == 1 ? "" : "s");
 	return EXIT_OK;
 }

@@ -16,3 +16,7 @@ int boot_removable(int rootfd, const struct rsc_system *s, char ***ret_paths, ch
  * paths are relative to the filesystem holding them). */
 char *boot_entry_path(bool separate_boot, const char *path, bool bls);
 bool boot_entry_is_bls(const struct rsc_boot_entry *e);
+/* The kernel to boot when the default cannot: the newest with its image
+ * and modules (never Fedora's 0-rescue). Diagnose and plan both use it, so
+ * the kernel a finding names is the one the plan makes the default. */
+const char *bootable_kernel(const struct rsc_system *s);

@@ -45,21 +45,113 @@ struct diag {
 	bool separate_boot;
 };
 
-static int add(struct diag *g, enum rsc_severity sev, const char *code, const char *subject, const char *fix,
+/* One table of the codes diagnose reports: name, how a person sees it, why. */
+static const struct {
+	const char *name;
+	const char *command;
+	const char *why;
+} finding_codes[_RSC_FINDING_MAX] = {
+	[RSC_FINDING_BOOT_UNREADABLE] = { "boot-unreadable", "mount /dev/BOOT /mnt/sysroot/boot; ls -l /mnt/sysroot/boot",
+		"/boot could not be read, so nothing about the kernels there is known." },
+	[RSC_FINDING_BOOT_SPACE_INSUFFICIENT] = { "boot-space-insufficient", "df -h /mnt/sysroot/boot; ls -lS /mnt/sysroot/boot",
+		"A new initramfs is written beside the old one: without room for both,\n"
+		"the generator fails or leaves a truncated image." },
+	[RSC_FINDING_BOOT_SPACE_LOW] = { "boot-space-low", "df -h /mnt/sysroot/boot",
+		"The next kernel update needs room for a new image; a full /boot makes\n"
+		"it fail half-way." },
+	[RSC_FINDING_BOOT_LEFTOVERS] = { "boot-leftovers", "ls -l /mnt/sysroot/boot",
+		"Files no installed kernel uses take space in /boot." },
+	[RSC_FINDING_KERNEL_MODULES_MISSING] = { "kernel-modules-missing", "ls /mnt/sysroot/boot/vmlinuz-* /mnt/sysroot/lib/modules/",
+		"A kernel without its modules cannot mount the root and its initramfs\n"
+		"cannot be rebuilt offline: boot another kernel, reinstall it later." },
+	[RSC_FINDING_KERNEL_IMAGE_MISSING] = { "kernel-image-missing", "ls /mnt/sysroot/lib/modules/ /mnt/sysroot/boot/",
+		"Modules without a kernel image are leftovers of an interrupted install\n"
+		"or removal." },
+	[RSC_FINDING_INITRAMFS_MISSING] = { "initramfs-missing", "ls -l /mnt/sysroot/boot/initr*",
+		"Without its initramfs the kernel cannot load the drivers for the root\n"
+		"and stops with 'VFS: Unable to mount root fs'." },
+	[RSC_FINDING_INITRAMFS_EMPTY] = { "initramfs-empty", "ls -l /mnt/sysroot/boot/initr*",
+		"A zero-byte image is what a generator leaves when /boot fills up or it\n"
+		"is interrupted; the kernel cannot boot with it." },
+	[RSC_FINDING_INITRAMFS_CORRUPT] = { "initramfs-corrupt", "lsinitrd /mnt/sysroot/boot/initramfs-K.img",
+		"The kernel unpacks the image before anything else: a damaged archive\n"
+		"stops the boot at once." },
+	[RSC_FINDING_INITRAMFS_UNVERIFIED] = { "initramfs-unverified", "lsinitrd /mnt/sysroot/boot/initramfs-K.img",
+		"The image could not be checked fully, so whether it boots is unknown." },
+	[RSC_FINDING_INITRAMFS_CANNOT_MOUNT_ROOT] = { "initramfs-cannot-mount-root", "lsinitrd /mnt/sysroot/boot/initramfs-K.img | grep -E 'crypt|lvm'",
+		"The image lacks a driver or tool the root needs (LUKS, LVM, the\n"
+		"filesystem): boot ends in the emergency shell." },
+	[RSC_FINDING_CMDLINE_ROOT_UNKNOWN] = { "cmdline-root-unknown", "grep root= /mnt/sysroot/boot/grub/grub.cfg; blkid",
+		"The kernel line names a root that no disk has: the initramfs waits for\n"
+		"it, then gives up." },
+	[RSC_FINDING_CMDLINE_ROOT_OTHER] = { "cmdline-root-other", "grep root= /mnt/sysroot/boot/grub/grub.cfg; blkid",
+		"The kernel line names another filesystem than this system's root." },
+	[RSC_FINDING_CMDLINE_LUKS_UNKNOWN] = { "cmdline-luks-unknown", "grep rd.luks /mnt/sysroot/boot/grub/grub.cfg; blkid -t TYPE=crypto_LUKS",
+		"The kernel line asks to unlock a LUKS volume that is not there." },
+	[RSC_FINDING_CMDLINE_LV_UNKNOWN] = { "cmdline-lv-unknown", "grep rd.lvm /mnt/sysroot/boot/grub/grub.cfg; lvs",
+		"The kernel line asks to activate a logical volume that does not exist." },
+	[RSC_FINDING_CMDLINE_RESUME_UNKNOWN] = { "cmdline-resume-unknown", "grep resume= /mnt/sysroot/boot/grub/grub.cfg; blkid -t TYPE=swap",
+		"The kernel line names a swap to resume from that is not there; the\n"
+		"boot waits for it." },
+	[RSC_FINDING_GRUB_CONFIG_MISSING] = { "grub-config-missing", "ls -l /mnt/sysroot/boot/grub/grub.cfg",
+		"GRUB finds no menu and stops at its prompt." },
+	[RSC_FINDING_BOOT_ENTRY_MISSING_FILE] = { "boot-entry-missing-file", "grep -E 'linux|initrd' /mnt/sysroot/boot/grub/grub.cfg; ls /mnt/sysroot/boot",
+		"A boot entry names a kernel or initramfs that is not in /boot: choosing\n"
+		"it fails." },
+	[RSC_FINDING_DEFAULT_KERNEL_UNBOOTABLE] = { "default-kernel-unbootable", "grep -E 'GRUB_DEFAULT|menuentry' /mnt/sysroot/etc/default/grub /mnt/sysroot/boot/grub/grub.cfg",
+		"The entry started by default boots a kernel that cannot boot." },
+	[RSC_FINDING_ESP_UNREADABLE] = { "esp-unreadable", "mount /dev/ESP /mnt/sysroot/boot/efi; ls -R /mnt/sysroot/boot/efi/EFI",
+		"The EFI system partition could not be read, so its boot files were not\n"
+		"checked." },
+	[RSC_FINDING_ESP_STUB_MISSING] = { "esp-stub-missing", "cat /mnt/sysroot/boot/efi/EFI/*/grub.cfg",
+		"The signed GRUB on the ESP reads a small grub.cfg beside it that loads\n"
+		"the real menu from /boot; without it GRUB stops at its prompt." },
+	[RSC_FINDING_ESP_STUB_REPLACED] = { "esp-stub-replaced", "cat /mnt/sysroot/boot/efi/EFI/*/grub.cfg",
+		"The ESP's small loader config was overwritten with a full menu, which\n"
+		"goes stale at the next kernel update." },
+	[RSC_FINDING_ESP_STUB_WRONG_UUID] = { "esp-stub-wrong-uuid", "cat /mnt/sysroot/boot/efi/EFI/*/grub.cfg; blkid",
+		"The ESP's loader config searches for a /boot UUID that no filesystem\n"
+		"has: GRUB finds no menu." },
+	[RSC_FINDING_FSTAB_DEVICE_MISSING] = { "fstab-device-missing", "cat /mnt/sysroot/etc/fstab; blkid",
+		"fstab names a filesystem no disk has: the boot waits for it, then\n"
+		"enters emergency mode." },
+	[RSC_FINDING_CRYPTTAB_DEVICE_MISSING] = { "crypttab-device-missing", "cat /mnt/sysroot/etc/crypttab; blkid -t TYPE=crypto_LUKS",
+		"crypttab names an encrypted volume that is not there; the boot waits\n"
+		"for it." },
+	[RSC_FINDING_SELINUX_AUTORELABEL_PENDING] = { "selinux-autorelabel-pending", "ls -l /mnt/sysroot/.autorelabel",
+		"A full relabel runs at the next boot; it takes a while on big disks." },
+	[RSC_FINDING_SELINUX_POLICY_UNREADABLE] = { "selinux-policy-unreadable", "ls /mnt/sysroot/etc/selinux/*/contexts/files/file_contexts",
+		"The SELinux policy could not be read, so labels were not checked." },
+	[RSC_FINDING_SELINUX_LABEL_WRONG] = { "selinux-label-wrong", "ls -Z /mnt/sysroot/boot",
+		"Files written from a rescue system carry wrong SELinux labels; with\n"
+		"SELinux enforcing, early boot can be denied access to them." },
+};
+
+const char *rsc_finding_code_to_string(enum rsc_finding_code c) {
+	return (unsigned)c < _RSC_FINDING_MAX ? finding_codes[c].name : NULL;
+}
+const char *rsc_finding_code_command(enum rsc_finding_code c) {
+	return (unsigned)c < _RSC_FINDING_MAX ? finding_codes[c].command : NULL;
+}
+const char *rsc_finding_code_why(enum rsc_finding_code c) {
+	return (unsigned)c < _RSC_FINDING_MAX ? finding_codes[c].why : NULL;
+}
+
+static int add(struct diag *g, enum rsc_severity sev, enum rsc_finding_code code, const char *subject, const char *fix,
 	       const char *explanation_fmt, const char *evidence_fmt, ...) _printf_(7, 8);
-static int add(struct diag *g, enum rsc_severity sev, const char *code, const char *subject, const char *fix,
+static int add(struct diag *g, enum rsc_severity sev, enum rsc_finding_code code, const char *subject, const char *fix,
 	       const char *explanation, const char *evidence_fmt, ...) {
 	struct rsc_finding *m = realloc(g->d->findings, (g->d->n_findings + 1) * sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	g->d->findings = m;
 	struct rsc_finding *f = &m[g->d->n_findings];
-	*f = (struct rsc_finding){ .severity = sev };
+	*f = (struct rsc_finding){ .severity = sev, .id = code };
 	va_list ap;
 	va_start(ap, evidence_fmt);
 	int r = vasprintf(&f->evidence, evidence_fmt, ap);
 	va_end(ap);
-	if (r < 0 || set_str(&f->code, code) < 0 || set_str(&f->subject, subject) < 0 || set_str(&f->fix, fix) < 0 ||
+	if (r < 0 || set_str(&f->code, rsc_finding_code_to_string(code)) < 0 || set_str(&f->subject, subject) < 0 || set_str(&f->fix, fix) < 0 ||
 	    set_str(&f->explanation, explanation) < 0) {
 		free(f->evidence), free(f->code), free(f->subject), free(f->fix), free(f->explanation);
 		return -ENOMEM;
@@ -175,7 +267,7 @@ static int check_boot_space(struct diag *g) {
 	_cleanup_close_ int bfd = open_in_root(g->rootfd, "/boot", O_RDONLY | O_DIRECTORY);
 	struct statvfs sv;
 	if (bfd < 0 || fstatvfs(bfd, &sv) < 0)
-		return add(g, RSC_SEVERITY_WARNING, "boot-unreadable", "/boot", "mount the system's /boot (rescue mount)",
+		return add(g, RSC_SEVERITY_WARNING, RSC_FINDING_BOOT_UNREADABLE, "/boot", "mount the system's /boot (rescue mount)",
 			   "/boot could not be examined.", "%s", strerror(errno));
 	uint64_t free_b = (uint64_t)sv.f_bavail * sv.f_frsize, total = (uint64_t)sv.f_blocks * sv.f_frsize;
 	uint64_t largest = 0;
@@ -194,7 +286,7 @@ static int check_boot_space(struct diag *g) {
 
 	int r = 0;
 	if (free_b < need)
-		r = add(g, RSC_SEVERITY_ERROR, "boot-space-insufficient", "/boot",
+		r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_BOOT_SPACE_INSUFFICIENT, "/boot",
 			"free space on /boot before rebuilding: remove only what is provably unused (images of kernels "
 			"no longer installed, backups), never the kernel being repaired",
 			"/boot is too full to write a new initramfs: the generator would fail with 'No space left on "
@@ -203,18 +295,27 @@ static int check_boot_space(struct diag *g) {
 			(double)free_b / MiB, (double)total / MiB, (double)need / MiB, (double)largest / MiB,
 			spare_list ? spare_list : "nothing found");
 	else if (free_b < BOOT_FREE_WANTED && total > BOOT_FREE_WANTED)
-		r = add(g, RSC_SEVERITY_WARNING, "boot-space-low", "/boot",
+		r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_BOOT_SPACE_LOW, "/boot",
 			"remove images of kernels no longer installed and old backups from /boot",
 			"/boot has room for a rebuild now, but the next kernel update may not fit (keep 200 MB free).",
 			"%.1f MiB free of %.1f MiB", (double)free_b / MiB, (double)total / MiB);
 	if (r >= 0 && spare && free_b >= need)
-		r = add(g, RSC_SEVERITY_INFO, "boot-leftovers", "/boot", "they can be removed to free space",
+		r = add(g, RSC_SEVERITY_INFO, RSC_FINDING_BOOT_LEFTOVERS, "/boot", "they can be removed to free space",
 			"Files in /boot that no installed kernel uses.", "%s (%.1f MiB in all)", spare_list,
 			(double)spare_b / MiB);
 	return r;
 }
 
 /* ---- kernels and their initramfs ---- */
+
+const char *bootable_kernel(const struct rsc_system *s) {
+	/* The kernels are sorted newest first; Fedora's 0-rescue kernel has no
+	 * modules of its own and is never the one to make the default. */
+	for (size_t i = 0; i < s->n_kernels; i++)
+		if (s->kernels[i].image && s->kernels[i].has_modules && !startswith(s->kernels[i].version, "0-rescue"))
+			return s->kernels[i].version;
+	return NULL;
+}
 
 static int check_kernels(struct diag *g) {
 	const struct rsc_system *s = g->s;
@@ -230,7 +331,7 @@ static int check_kernels(struct diag *g) {
 			if (asprintf(&fix, "boot a complete kernel (make the newest one with modules the default); then "
 				     "reinstall %s from the running system", p ? p : "the kernel package") < 0)
 				return -ENOMEM;
-			r = add(g, RSC_SEVERITY_ERROR, "kernel-modules-missing", k->version, fix,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_KERNEL_MODULES_MISSING, k->version, fix,
 				"The kernel is in /boot but its modules are not: an install or removal was interrupted. "
 				"It cannot boot, and its initramfs cannot be rebuilt offline (the generator needs the "
 				"modules).",
@@ -238,7 +339,7 @@ static int check_kernels(struct diag *g) {
 			continue;
 		}
 		if (!k->image) {
-			r = add(g, RSC_SEVERITY_WARNING, "kernel-image-missing", k->version,
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_KERNEL_IMAGE_MISSING, k->version,
 				"reinstall the kernel package, or remove the leftover modules directory",
 				"Modules of this kernel are installed but its image is not in /boot.",
 				"/lib/modules/%s present; no vmlinuz-%s in /boot", k->version, k->version);
@@ -248,13 +349,13 @@ static int check_kernels(struct diag *g) {
 		if (!fix)
 			return -ENOMEM;
 		if (!k->initramfs) {
-			r = add(g, RSC_SEVERITY_ERROR, "initramfs-missing", k->version, fix,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_INITRAMFS_MISSING, k->version, fix,
 				"The kernel has no initramfs: it starts, cannot mount the root filesystem, and panics.",
 				"%s present; no initramfs for %s in /boot", k->image, k->version);
 			continue;
 		}
 		if (k->initramfs_size == 0) {
-			r = add(g, RSC_SEVERITY_ERROR, "initramfs-empty", k->version, fix,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_INITRAMFS_EMPTY, k->version, fix,
 				"The initramfs is an empty file: a build was interrupted, often by a full /boot.",
 				"%s is 0 bytes", k->initramfs);
 			continue;
@@ -266,7 +367,7 @@ static int check_kernels(struct diag *g) {
 			q = rsc_initramfs_walk(img, NULL, NULL, NULL);
 		if (q < 0) {
 			const char *why = img && rsc_initramfs_error(img) ? rsc_initramfs_error(img) : rsc_strerror(q);
-			r = add(g, RSC_SEVERITY_ERROR, "initramfs-corrupt", k->version, fix,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_INITRAMFS_CORRUPT, k->version, fix,
 				"The initramfs cannot be unpacked the way the kernel unpacks it: it is truncated or "
 				"damaged, and booting it fails.", "%s", why);
 			rsc_initramfs_free(img);
@@ -276,7 +377,7 @@ static int check_kernels(struct diag *g) {
 		q = rsc_initramfs_verify(g->ctx, img, g->root_dir, k->version, &v);
 		rsc_initramfs_free(img);
 		if (q < 0) {
-			r = add(g, RSC_SEVERITY_WARNING, "initramfs-unverified", k->version, "check the messages above",
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_INITRAMFS_UNVERIFIED, k->version, "check the messages above",
 				"Whether this initramfs can mount the root could not be decided.", "%s: %s",
 				k->initramfs, rsc_strerror(q));
 			continue;
@@ -287,7 +388,7 @@ static int check_kernels(struct diag *g) {
 				if (!v->requirements[j].present && !v->requirements[j].optional)
 					strv_extend(&missing, v->requirements[j].name);
 			_cleanup_free_ char *list = strv_join(missing, ", ");
-			r = add(g, RSC_SEVERITY_ERROR, "initramfs-cannot-mount-root", k->version, fix,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_INITRAMFS_CANNOT_MOUNT_ROOT, k->version, fix,
 				"The initramfs lacks what it needs to reach the root filesystem (built before the "
 				"storage changed, or without host detection): the boot stops at the emergency shell, "
 				"'cannot find root device'.",
@@ -344,7 +445,7 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 		int dev = scan_find_device(scan, v);
 		if (dev < 0 && (startswith(v, "UUID=") || startswith(v, "/dev/mapper/") || startswith(v, "LABEL=") ||
 				startswith(v, "PARTUUID=")))
-			r = add(g, RSC_SEVERITY_ERROR, "cmdline-root-unknown", subject,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_CMDLINE_ROOT_UNKNOWN, subject,
 				"regenerate the boot configuration from the system's fstab (grub-mkconfig), or correct root=",
 				"The boot entry tells the kernel to mount a root filesystem that is on none of the disks: "
 				"the initramfs waits for it, then drops to the emergency shell.",
@@ -353,7 +454,7 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 		else if (dev >= 0 && g->root_dev >= 0 && dev != g->root_dev &&
 			 strcmp(scan->devices[dev].uuid ? scan->devices[dev].uuid : "",
 				strempty(scan->devices[g->root_dev].uuid)) != 0)
-			r = add(g, RSC_SEVERITY_WARNING, "cmdline-root-other", subject,
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_CMDLINE_ROOT_OTHER, subject,
 				"regenerate the boot configuration (grub-mkconfig)",
 				"The boot entry names another system's root filesystem.", "root=%s is %s, not %s", v,
 				scan->devices[dev].name, scan->devices[g->root_dev].name);
@@ -364,7 +465,7 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 		for (size_t i = 0; i < scan->n_devices; i++)
 			found = found || (streq_ptr(scan->devices[i].type, "crypto_LUKS") && streq_ptr(scan->devices[i].uuid, u));
 		if (!found)
-			r = add(g, RSC_SEVERITY_ERROR, "cmdline-luks-unknown", subject,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_CMDLINE_LUKS_UNKNOWN, subject,
 				"regenerate the boot configuration, or correct rd.luks.uuid=",
 				"The boot entry asks the initramfs to unlock a LUKS volume that is on none of the disks.",
 				"rd.luks.uuid=%s in %s", v, e->source);
@@ -376,7 +477,7 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 			if (strncmp(scan->vgs[i].name, v, (size_t)(slash - v)) == 0 && !scan->vgs[i].name[slash - v])
 				found = strv_contains(scan->vgs[i].lvs, slash + 1);
 		if (!found)
-			r = add(g, RSC_SEVERITY_ERROR, "cmdline-lv-unknown", subject,
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_CMDLINE_LV_UNKNOWN, subject,
 				"regenerate the boot configuration, or correct rd.lvm.lv=",
 				"The boot entry asks the initramfs to activate a logical volume that does not exist "
 				"(or is inside a locked volume: unlock it and diagnose again).",
@@ -385,7 +486,7 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 	if (r >= 0 && option_value(e->options, "resume", v, sizeof(v), 0) && !streq(v, "none")) {
 		int dev = scan_find_device(scan, v);
 		if (dev < 0)
-			r = add(g, RSC_SEVERITY_WARNING, "cmdline-resume-unknown", subject,
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_CMDLINE_RESUME_UNKNOWN, subject,
 				"regenerate the boot configuration; on Debian also check /etc/initramfs-tools/conf.d/resume",
 				"The boot entry names a swap to resume from that is on none of the disks: the initramfs "
 				"may wait for it before going on.", "resume=%s in %s", v, e->source);
@@ -397,7 +498,7 @@ static int check_boot_entries(struct diag *g) {
 	const struct rsc_system *s = g->s;
 	int r = 0;
 	if (s->bootloader && startswith(s->bootloader, "grub") && !s->grub_cfg && !s->bls)
-		r = add(g, RSC_SEVERITY_ERROR, "grub-config-missing", "GRUB",
+		r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_GRUB_CONFIG_MISSING, "GRUB",
 			"generate it: grub-mkconfig -o /boot/grub/grub.cfg (grub2-mkconfig and /boot/grub2 on Fedora)",
 			"GRUB is installed but has no configuration: it stops at its own prompt.", "no grub.cfg in /boot");
 	_cleanup_strv_free_ char **seen = NULL;
@@ -413,7 +514,7 @@ static int check_boot_entries(struct diag *g) {
 			if (!p)
 				return -ENOMEM;
 			if (!exists_in_root(g->rootfd, p))
-				r = add(g, first ? RSC_SEVERITY_ERROR : RSC_SEVERITY_WARNING, "boot-entry-missing-file", subject,
+				r = add(g, first ? RSC_SEVERITY_ERROR : RSC_SEVERITY_WARNING, RSC_FINDING_BOOT_ENTRY_MISSING_FILE, subject,
 					"regenerate the boot configuration (grub-mkconfig) after the kernels are complete",
 					"A boot entry points at a file that is not there: choosing it fails"
 					" (GRUB: 'file not found').", "%s %s: %s is missing", e->source, f ? "initrd" : "linux",
@@ -432,15 +533,12 @@ static int check_boot_entries(struct diag *g) {
 		const char *ver = startswith(name, "vmlinuz-");
 		for (size_t k = 0; ver && r >= 0 && k < s->n_kernels; k++)
 			if (streq(s->kernels[k].version, ver) && !s->kernels[k].has_modules) {
-				const char *good = NULL;
-				for (size_t j = 0; j < s->n_kernels && !good; j++)
-					if (s->kernels[j].image && s->kernels[j].has_modules)
-						good = s->kernels[j].version;
+				const char *good = bootable_kernel(s);
 				_cleanup_free_ char *fix = NULL;
 				if (asprintf(&fix, "make %s the default boot entry (GRUB_DEFAULT / grub-set-default)",
 					     good ? good : "a complete kernel") < 0)
 					return -ENOMEM;
-				r = add(g, RSC_SEVERITY_ERROR, "default-kernel-unbootable", ver, fix,
+				r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_DEFAULT_KERNEL_UNBOOTABLE, ver, fix,
 					"The default boot entry starts a kernel whose modules are missing.",
 					"default entry '%s' boots %s", strna(s->entries[0].title), s->entries[0].kernel);
 			}
@@ -457,17 +555,17 @@ static int check_esp(struct diag *g) {
 	if (!efi || !stub)
 		return 0;
 	if (g->esp_dev >= 0 && g->scan->devices[g->esp_dev].error && !s->esp_grub_cfg)
-		return add(g, RSC_SEVERITY_WARNING, "esp-unreadable", g->scan->devices[g->esp_dev].name,
+		return add(g, RSC_SEVERITY_WARNING, RSC_FINDING_ESP_UNREADABLE, g->scan->devices[g->esp_dev].name,
 			   "check it: fsck.vfat -n", "The EFI system partition could not be read.", "%s",
 			   g->scan->devices[g->esp_dev].error);
 	if (!s->esp_grub_cfg)
-		return add(g, RSC_SEVERITY_ERROR, "esp-stub-missing", stub,
+		return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_ESP_STUB_MISSING, stub,
 			   "write the stub: three lines that search /boot by UUID and load its grub.cfg",
 			   "UEFI firmware starts GRUB from the ESP, which looks for its configuration there first: "
 			   "without the stub that leads to /boot, GRUB stops at its prompt.",
 			   "no %s on the ESP", stub);
 	if (streq_ptr(s->esp_grub_cfg_kind, "full"))
-		return add(g, RSC_SEVERITY_ERROR, "esp-stub-replaced", s->esp_grub_cfg,
+		return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_ESP_STUB_REPLACED, s->esp_grub_cfg,
 			   "restore the stub that loads /boot's grub.cfg (the full copy is kept as a backup)",
 			   "The ESP holds a full GRUB configuration instead of the small stub that loads the real one "
 			   "from /boot: kernel updates change /boot's copy only, so this one goes stale.",
@@ -475,7 +573,7 @@ static int check_esp(struct diag *g) {
 	int holder = g->boot_dev >= 0 ? g->boot_dev : g->root_dev;
 	const char *want = holder >= 0 ? g->scan->devices[holder].uuid : NULL;
 	if (s->esp_stub_uuid && want && !streq(s->esp_stub_uuid, want))
-		return add(g, RSC_SEVERITY_ERROR, "esp-stub-wrong-uuid", s->esp_grub_cfg,
+		return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_ESP_STUB_WRONG_UUID, s->esp_grub_cfg,
 			   "point the stub at the filesystem holding /boot",
 			   "The ESP stub searches for a filesystem that is not the one holding /boot.",
 			   "stub searches UUID %s; /boot is on UUID %s", s->esp_stub_uuid, want);
@@ -514,8 +612,8 @@ static int check_tabs(struct diag *g) {
 		 * local-fs.target; the vital ones also break the repair. */
 		enum rsc_severity sev = optional || (maybe_locked && !is_vital) ? RSC_SEVERITY_WARNING :
 					RSC_SEVERITY_ERROR;
-		r = add(g, sev, "fstab-device-missing", e->target,
-			"correct the line (the filesystem's UUID is in 'rescue scan'), or add nofail if it may be absent",
+		r = add(g, sev, RSC_FINDING_FSTAB_DEVICE_MISSING, e->target,
+			"correct the line (blkid lists the filesystems and their UUIDs), or add nofail if it may be absent",
 			"fstab names a filesystem that is on none of the disks: at boot systemd waits 90 seconds for "
 			"it, then stops in emergency mode.", "/etc/fstab line %u: %s %s", e->line, e->spec, e->target);
 	}
@@ -524,8 +622,8 @@ static int check_tabs(struct diag *g) {
 		if (scan_find_device(g->scan, e->device) >= 0)
 			continue;
 		bool optional = has_option(e->options, "nofail") || has_option(e->options, "noauto");
-		r = add(g, optional ? RSC_SEVERITY_WARNING : RSC_SEVERITY_ERROR, "crypttab-device-missing", e->name,
-			"correct the device (the LUKS UUID is in 'rescue scan'), then rebuild the initramfs",
+		r = add(g, optional ? RSC_SEVERITY_WARNING : RSC_SEVERITY_ERROR, RSC_FINDING_CRYPTTAB_DEVICE_MISSING, e->name,
+			"correct the device (blkid lists the LUKS volumes and their UUIDs), then rebuild the initramfs",
 			"crypttab names an encrypted volume that is on none of the disks: the boot waits for it.",
 			"/etc/crypttab line %u: %s %s", e->line, e->name, e->device);
 	}
@@ -578,14 +676,14 @@ static int check_selinux(struct diag *g) {
 		return 0;
 	int r = 0;
 	if (exists_in_root(g->rootfd, "/.autorelabel"))
-		r = add(g, RSC_SEVERITY_INFO, "selinux-autorelabel-pending", "/.autorelabel", "none: it runs at next boot",
+		r = add(g, RSC_SEVERITY_INFO, RSC_FINDING_SELINUX_AUTORELABEL_PENDING, "/.autorelabel", "none: it runs at next boot",
 			"A full relabel is scheduled for the next boot; it takes a while on big disks.", "/.autorelabel exists");
 	if (r < 0 || !s->selinux_policy || !s->selinux_type)
 		return r;
 	int memfd = -1;
 	struct selabel_handle *h = open_policy(g, &memfd);
 	if (!h)
-		return add(g, RSC_SEVERITY_WARNING, "selinux-policy-unreadable", s->selinux_type,
+		return add(g, RSC_SEVERITY_WARNING, RSC_FINDING_SELINUX_POLICY_UNREADABLE, s->selinux_type,
 			   "check /etc/selinux/<type>/contexts/files/file_contexts",
 			   "The system's SELinux policy could not be read, so labels were not checked.", "type %s",
 			   s->selinux_type);
@@ -620,12 +718,14 @@ static int check_selinux(struct diag *g) {
 	}
 	if (dir)
 		closedir(dir);
+	g->d->selinux_checked = checked;
+	g->d->selinux_wrong = (unsigned)strv_length(wrong);
 	selabel_close(h);
 	close(memfd);
 	if (wrong) {
 		_cleanup_free_ char *list = strv_join(wrong, "; ");
 		r = add(g, streq(s->selinux, "enforcing") ? RSC_SEVERITY_ERROR : RSC_SEVERITY_WARNING,
-			"selinux-label-wrong", "/boot",
+			RSC_FINDING_SELINUX_LABEL_WRONG, "/boot",
 			"relabel them from the system's policy: setfiles -r <root> file_contexts <paths> (restorecon -v "
 			"inside a booted system); never disable SELinux",
 			"Files in /boot carry SELinux labels the policy does not expect (often files written from a "
@@ -705,6 +805,8 @@ int rsc_diagnose(rsc_context *ctx, const struct rsc_scan *scan, const struct rsc
 	}
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(checks); i++) {
 		log_debug(ctx, "diagnose: %s", checks[i].name);
+		rsc_progress_report(ctx, (unsigned)i + 1, (unsigned)ELEMENTSOF(checks), (double)i / ELEMENTSOF(checks),
+				    checks[i].name, NULL);
 		r = checks[i].run(&g);
 	}
 	close(g.rootfd);

@@ -45,3 +45,11 @@ _printf_(4, 5) int rsc_log_full(rsc_context *ctx, int level, int error, const ch
 void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
 			 const char *line);
 double rsc_now(void);
+
+/* mount.c, for the session: the steps of rsc_mount_system() one by one. */
+struct rsc_scan;
+int mount_check_target(rsc_context *ctx, const char *target);
+int mount_choose_system(rsc_context *ctx, const struct rsc_scan *scan, const char *id);
+int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan);
+int mount_activate_vgs(rsc_context *ctx, const struct rsc_scan *scan, bool rw);
+int mount_system_scanned(rsc_context *ctx, struct rsc_scan *scan, int si, const char *target, bool read_write);

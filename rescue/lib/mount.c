@@ -127,12 +127,12 @@ static char *kept_fstab_options(const char *options) {
 	return kept ? strv_join(kept, ",") : strdup("");
 }
 
-static int choose_system(rsc_context *ctx, const struct rsc_scan *scan, const char *id) {
+int mount_choose_system(rsc_context *ctx, const struct rsc_scan *scan, const char *id) {
 	if (id) {
 		for (size_t i = 0; i < scan->n_systems; i++)
 			if (streq(scan->systems[i].id, id))
 				return (int)i;
-		log_error(ctx, "No system '%s' found; 'rescue scan' lists the systems and their ids", id);
+		log_error(ctx, "No system '%s' found among the systems the scan found", id);
 		return -ENOENT;
 	}
 	if (scan->n_systems == 1)
@@ -142,10 +142,10 @@ static int choose_system(rsc_context *ctx, const struct rsc_scan *scan, const ch
 		for (size_t i = 0; i < scan->n_devices; i++)
 			locked = locked || streq_ptr(scan->devices[i].state, "locked: needs passphrase");
 		log_error(ctx, "No installed system found%s", locked ? "; encrypted volumes are locked: "
-								       "'rescue unlock' opens them first" : "");
+								       "unlock them first" : "");
 		return -RSC_ERR_NO_SYSTEM;
 	}
-	log_error(ctx, "%zu installed systems found; choose one with --system ID:", scan->n_systems);
+	log_error(ctx, "%zu installed systems found; choose one of them:", scan->n_systems);
 	for (size_t i = 0; i < scan->n_systems; i++)
 		log_error(ctx, "  %-16s %s on %s", scan->systems[i].id, scan->systems[i].pretty_name,
 			  scan->systems[i].root_device >= 0 ? scan->devices[scan->systems[i].root_device].name : "?");
@@ -233,7 +233,7 @@ static char **md_arrays(void) {
  * system may be on it, but said loudly: it runs without redundancy. What
  * is assembled is recorded, so that umount stops exactly that. Returns how
  * many arrays appeared. */
-static int assemble_md_arrays(rsc_context *ctx, const struct rsc_scan *scan) {
+int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan) {
 	bool members = false;
 	for (size_t i = 0; i < scan->n_devices && !members; i++)
 		members = scan->devices[i].node && streq_ptr(scan->devices[i].type, "linux_raid_member");
@@ -285,7 +285,7 @@ static int assemble_md_arrays(rsc_context *ctx, const struct rsc_scan *scan) {
  * there as the target's own tools expect (/dev/VG/LV). Returns how many
  * were activated. Without device-mapper, linear LVs remain reachable
  * through their extents, and that is said. */
-static int activate_volume_groups(rsc_context *ctx, const struct rsc_scan *scan, bool rw) {
+int mount_activate_vgs(rsc_context *ctx, const struct rsc_scan *scan, bool rw) {
 	int n = 0;
 	for (size_t i = 0; i < scan->n_vgs; i++) {
 		const struct rsc_volume_group *vg = &scan->vgs[i];
@@ -337,10 +337,7 @@ static int activate_volume_groups(rsc_context *ctx, const struct rsc_scan *scan,
 	return n;
 }
 
-int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, char **ret_system) {
-	if (geteuid() != 0)
-		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Mounting needs root");
-	const char *target = opts->target ? opts->target : "/mnt/sysroot";
+int mount_check_target(rsc_context *ctx, const char *target) {
 	if (target[0] != '/')
 		return log_error_errno(ctx, EINVAL, "The target %s must be an absolute path", target);
 
@@ -354,53 +351,23 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		struct stat parent;
 		_cleanup_free_ char *up = path_join(target, "..");
 		if (up && stat(up, &parent) == 0 && fstat(tfd, &st) == 0 && st.st_dev != parent.st_dev) {
-			log_notice(ctx, "%s is already a mount point; 'rescue umount' releases it first", target);
+			log_notice(ctx, "%s is already a mount point; release it first", target);
 			return -EBUSY;
 		}
 	}
+	return 0;
+}
 
-	/* Devices first: volume groups to activate change what the full
-	 * scan then sees. */
-	struct rsc_scan_options so = { .images = opts->images, .no_identify = true };
-	struct rsc_scan *scan = NULL;
-	int r = rsc_scan_run(ctx, &so, &scan);
-	if (r < 0)
-		return r;
+/* Mounts system si of scan (its devices active) at target, as its fstab
+ * says; on failure or cancel, what this call mounted is undone. */
+int mount_system_scanned(rsc_context *ctx, struct rsc_scan *scan, int si, const char *target, bool read_write) {
 	int start = rsc_undo_count(ctx);
-	if (start < 0) {
-		rsc_scan_free(scan);
+	if (start < 0)
 		return start;
-	}
-	r = assemble_md_arrays(ctx, scan);
-	if (r > 0) {
-		/* New arrays may hold LVM PVs: look again before activating. */
-		scan = rsc_scan_free(scan);
-		r = rsc_scan_run(ctx, &so, &scan);
-	}
-	if (r >= 0)
-		r = activate_volume_groups(ctx, scan, opts->read_write);
-	scan = rsc_scan_free(scan);
-	if (r < 0) {
-		rsc_undo_to(ctx, (unsigned)start);
-		return r;
-	}
-	so.no_identify = false;
-	r = rsc_scan_run(ctx, &so, &scan);
-	if (r < 0) {
-		rsc_undo_to(ctx, (unsigned)start);
-		return r;
-	}
-	int si = choose_system(ctx, scan, opts->system);
-	if (si < 0) {
-		rsc_undo_to(ctx, (unsigned)start);
-		rsc_scan_free(scan);
-		return si;
-	}
+	int r = 0;
 	const struct rsc_system *s = &scan->systems[si];
-	if (s->root_device < 0) {
-		rsc_scan_free(scan);
+	if (s->root_device < 0)
 		return log_error_errno(ctx, EINVAL, "%s is a directory, not a device: nothing to mount", s->id);
-	}
 
 	/* Mappings we opened as luks-<UUID> take the name the system's
 	 * crypttab gives them: its tools look them up by that name (Debian's
@@ -438,7 +405,7 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 	if (s->subvol && asprintf(&root_opts, "subvol=%s", s->subvol) < 0)
 		r = -ENOMEM;
 	if (r >= 0)
-		r = mount_one(ctx, root, target, root_opts, opts->read_write);
+		r = mount_one(ctx, root, target, root_opts, read_write);
 
 	/* Then the other mount points, parents before children. */
 	const struct rsc_fstab_entry **todo = calloc(s->n_fstab + 1, sizeof(*todo));
@@ -473,7 +440,7 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 			break;
 		}
 		/* --rw applies to every filesystem of the system alike. */
-		r = mount_one(ctx, &scan->devices[dev], where, o, opts->read_write);
+		r = mount_one(ctx, &scan->devices[dev], where, o, read_write);
 	}
 	free(todo);
 	if (r >= 0 && rsc_context_cancelled(ctx))
@@ -482,11 +449,61 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		/* Leave the machine as it was: undo what this call mounted. */
 		int q = rsc_undo_to(ctx, (unsigned)start);
 		if (q < 0)
-			log_error(ctx, "Some mounts could not be undone; 'rescue umount' tries again");
-		rsc_scan_free(scan);
+			log_error(ctx, "Some mounts could not be undone; unmounting again releases them");
 		return r;
 	}
-	if (ret_system && set_str(ret_system, s->id) < 0)
+	return 0;
+}
+
+int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, char **ret_system) {
+	if (geteuid() != 0)
+		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Mounting needs root");
+	const char *target = opts->target ? opts->target : "/mnt/sysroot";
+	int r = mount_check_target(ctx, target);
+	if (r < 0)
+		return r;
+
+	/* Devices first: volume groups to activate change what the full
+	 * scan then sees. */
+	struct rsc_scan_options so = { .images = opts->images, .no_identify = true };
+	struct rsc_scan *scan = NULL;
+	r = rsc_scan_run(ctx, &so, &scan);
+	if (r < 0)
+		return r;
+	int start = rsc_undo_count(ctx);
+	if (start < 0) {
+		rsc_scan_free(scan);
+		return start;
+	}
+	r = mount_assemble_md(ctx, scan);
+	if (r > 0) {
+		/* New arrays may hold LVM PVs: look again before activating. */
+		scan = rsc_scan_free(scan);
+		r = rsc_scan_run(ctx, &so, &scan);
+	}
+	if (r >= 0)
+		r = mount_activate_vgs(ctx, scan, opts->read_write);
+	scan = rsc_scan_free(scan);
+	if (r < 0) {
+		rsc_undo_to(ctx, (unsigned)start);
+		return r;
+	}
+	so.no_identify = false;
+	r = rsc_scan_run(ctx, &so, &scan);
+	if (r < 0) {
+		rsc_undo_to(ctx, (unsigned)start);
+		return r;
+	}
+	int si = mount_choose_system(ctx, scan, opts->system);
+	if (si < 0) {
+		rsc_undo_to(ctx, (unsigned)start);
+		rsc_scan_free(scan);
+		return si;
+	}
+	r = mount_system_scanned(ctx, scan, si, target, opts->read_write);
+	if (r < 0)
+		rsc_undo_to(ctx, (unsigned)start);
+	else if (ret_system && set_str(ret_system, scan->systems[si].id) < 0)
 		r = -ENOMEM;
 	rsc_scan_free(scan);
 	return r;

@@ -50,6 +50,7 @@ struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
 		strv_free(a->argv);
 		strv_free(a->files);
 		strv_free(a->unless_present);
+		strv_free(a->fixes);
 		free(a->kver);
 		free(a->content);
 		free(a->result);
@@ -91,15 +92,39 @@ static char *fill(const char *t, const char *k, const char *i, const char *c) {
 	return out;
 }
 
-static const struct rsc_finding *finding(const struct rsc_diagnosis *d, const char *code, const char *subject) {
+static const struct rsc_finding *finding(const struct rsc_diagnosis *d, enum rsc_finding_code code, const char *subject) {
 	for (size_t i = 0; i < d->n_findings; i++)
-		if (streq(d->findings[i].code, code) && (!subject || streq(d->findings[i].subject, subject)))
+		if (d->findings[i].id == code && (!subject || streq(d->findings[i].subject, subject)))
 			return &d->findings[i];
 	return NULL;
 }
 
-static bool has(const struct rsc_diagnosis *d, const char *code, const char *subject) {
+static bool has(const struct rsc_diagnosis *d, enum rsc_finding_code code, const char *subject) {
 	return finding(d, code, subject);
+}
+
+/* Does action x repair finding f? */
+static bool action_fixes(const struct rsc_action *x, const struct rsc_finding *f) {
+	if (x->kver && streq_ptr(x->kver, f->subject))
+		return true;
+	switch (x->kind) {
+	case RSC_ACTION_GRUB_CONFIG:
+		return IN_SET(f->id, RSC_FINDING_CMDLINE_ROOT_UNKNOWN, RSC_FINDING_CMDLINE_ROOT_OTHER,
+			      RSC_FINDING_CMDLINE_LUKS_UNKNOWN, RSC_FINDING_CMDLINE_LV_UNKNOWN,
+			      RSC_FINDING_CMDLINE_RESUME_UNKNOWN, RSC_FINDING_BOOT_ENTRY_MISSING_FILE,
+			      RSC_FINDING_GRUB_CONFIG_MISSING, RSC_FINDING_DEFAULT_KERNEL_UNBOOTABLE);
+	case RSC_ACTION_ESP_STUB:
+		return IN_SET(f->id, RSC_FINDING_ESP_STUB_MISSING, RSC_FINDING_ESP_STUB_REPLACED,
+			      RSC_FINDING_ESP_STUB_WRONG_UUID);
+	case RSC_ACTION_RELABEL:
+		return f->id == RSC_FINDING_SELINUX_LABEL_WRONG;
+	case RSC_ACTION_FREE_SPACE:
+		return f->id == RSC_FINDING_BOOT_SPACE_INSUFFICIENT;
+	case RSC_ACTION_SET_ASIDE_KERNEL:
+	case RSC_ACTION_REBUILD_INITRAMFS:
+		break;
+	}
+	return false;
 }
 
 static int unfixed(struct rsc_plan *p, const struct rsc_finding *f) {
@@ -145,13 +170,10 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 
 	/* Kernels that cannot boot and cannot be rebuilt offline: out of the
 	 * menu, if a complete kernel remains to boot. */
-	const char *good = NULL;
-	for (size_t i = 0; i < s->n_kernels && !good; i++)
-		if (s->kernels[i].image && s->kernels[i].has_modules && !startswith(s->kernels[i].version, "0-rescue"))
-			good = s->kernels[i].version;
+	const char *good = bootable_kernel(s);
 	for (size_t i = 0; r >= 0 && i < s->n_kernels; i++) {
 		const struct rsc_kernel *k = &s->kernels[i];
-		if (!has(d, "kernel-modules-missing", k->version))
+		if (!has(d, RSC_FINDING_KERNEL_MODULES_MISSING, k->version))
 			continue;
 		if (!good || !grub)
 			continue; /* reported as unfixed below */
@@ -167,7 +189,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		}
 		/* Setting it aside makes the system boot; the kernel itself comes
 		 * back only through its package, from the running system. */
-		const struct rsc_finding *f = finding(d, "kernel-modules-missing", k->version);
+		const struct rsc_finding *f = finding(d, RSC_FINDING_KERNEL_MODULES_MISSING, k->version);
 		char *t;
 		if (f && asprintf(&t, "kernel %s was set aside: %s", k->version, f->fix) >= 0 &&
 		    strv_push(&p->follow_up, t) < 0)
@@ -177,15 +199,17 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 
 	/* Images to rebuild: every complete kernel whose image is missing,
 	 * empty, damaged or cannot mount this root. */
-	static const char *const image_codes[] = { "initramfs-missing", "initramfs-empty", "initramfs-corrupt",
-						   "initramfs-cannot-mount-root" };
+	static const enum rsc_finding_code image_codes[] = {
+		RSC_FINDING_INITRAMFS_MISSING, RSC_FINDING_INITRAMFS_EMPTY, RSC_FINDING_INITRAMFS_CORRUPT,
+		RSC_FINDING_INITRAMFS_CANNOT_MOUNT_ROOT,
+	};
 	uint64_t need_space = 0;
 	for (size_t i = 0; r >= 0 && i < s->n_kernels; i++) {
 		const struct rsc_kernel *k = &s->kernels[i];
 		const char *code = NULL;
 		for (size_t c = 0; c < ELEMENTSOF(image_codes) && !code; c++)
 			if (has(d, image_codes[c], k->version))
-				code = image_codes[c];
+				code = rsc_finding_code_to_string(image_codes[c]);
 		if (!code || !k->image || !k->has_modules || !rebuild_t)
 			continue;
 		_cleanup_free_ char *image = k->initramfs ? strdup(k->initramfs) :
@@ -213,7 +237,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 	}
 
 	/* Space first, if a rebuild needs it: only what no kernel uses. */
-	if (r >= 0 && (has(d, "boot-space-insufficient", NULL))) {
+	if (r >= 0 && (has(d, RSC_FINDING_BOOT_SPACE_INSUFFICIENT, NULL))) {
 		_cleanup_strv_free_ char **paths = NULL, **described = NULL;
 		uint64_t bytes = 0;
 		r = boot_removable(rootfd, s, &paths, &described, &bytes);
@@ -237,14 +261,16 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		}
 	}
 
-	static const char *const menu_codes[] = { "cmdline-root-unknown", "cmdline-luks-unknown", "cmdline-lv-unknown",
-						  "grub-config-missing", "default-kernel-unbootable" };
+	static const enum rsc_finding_code menu_codes[] = {
+		RSC_FINDING_CMDLINE_ROOT_UNKNOWN, RSC_FINDING_CMDLINE_LUKS_UNKNOWN, RSC_FINDING_CMDLINE_LV_UNKNOWN,
+		RSC_FINDING_GRUB_CONFIG_MISSING, RSC_FINDING_DEFAULT_KERNEL_UNBOOTABLE,
+	};
 	for (size_t c = 0; c < ELEMENTSOF(menu_codes); c++)
 		need_menu = need_menu || has(d, menu_codes[c], NULL);
 	/* Entries naming missing files: a rebuild may bring them back, and
 	 * then a working menu is better left alone. */
 	_cleanup_strv_free_ char **missing_files = NULL;
-	bool only_files = !need_menu && has(d, "boot-entry-missing-file", NULL);
+	bool only_files = !need_menu && has(d, RSC_FINDING_BOOT_ENTRY_MISSING_FILE, NULL);
 	if (only_files) {
 		bool separate = false;
 		for (size_t i = 0; i < s->n_fstab; i++)
@@ -275,8 +301,8 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 	}
 
 	/* The ESP stub. */
-	if (r >= 0 && (has(d, "esp-stub-missing", NULL) || has(d, "esp-stub-replaced", NULL) ||
-		       has(d, "esp-stub-wrong-uuid", NULL)) && grub_cfg && prof && profile_get(prof, "esp_stub")) {
+	if (r >= 0 && (has(d, RSC_FINDING_ESP_STUB_MISSING, NULL) || has(d, RSC_FINDING_ESP_STUB_REPLACED, NULL) ||
+		       has(d, RSC_FINDING_ESP_STUB_WRONG_UUID, NULL)) && grub_cfg && prof && profile_get(prof, "esp_stub")) {
 		const char *stub = s->esp_grub_cfg ? s->esp_grub_cfg : profile_get(prof, "esp_stub");
 		/* The stub finds the filesystem holding grub.cfg by UUID, and
 		 * the directory in it. */
@@ -309,7 +335,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 
 	/* SELinux: files written from a rescue system carry no label. */
 	bool selinux_on = s->selinux && !streq(s->selinux, "disabled") && s->selinux_policy && s->selinux_type;
-	if (r >= 0 && selinux_on && (wrote_boot || has(d, "selinux-label-wrong", NULL))) {
+	if (r >= 0 && selinux_on && (wrote_boot || has(d, RSC_FINDING_SELINUX_LABEL_WRONG, NULL))) {
 		char fc[256];
 		snprintf(fc, sizeof(fc), "/etc/selinux/%s/contexts/files/file_contexts", s->selinux_type);
 		struct rsc_action *a = action_new(p, RSC_ACTION_RELABEL);
@@ -329,6 +355,21 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			r = strv_extend(&a->files, "/.autorelabel");
 	}
 
+	/* Each action names the findings it fixes. */
+	for (size_t a = 0; r >= 0 && a < p->n_actions; a++)
+		for (size_t i = 0; r >= 0 && i < d->n_findings; i++)
+			if (action_fixes(&p->actions[a], &d->findings[i]) &&
+			    !strv_contains(p->actions[a].fixes, d->findings[i].code))
+				r = strv_extend(&p->actions[a].fixes, d->findings[i].code);
+
+	/* A step that fixes nothing by itself completes the steps before it
+	 * (the menu after kernels were set aside): it names what they fix. */
+	for (size_t a = 1; r >= 0 && a < p->n_actions; a++)
+		for (size_t b = 0; r >= 0 && !p->actions[a].fixes && b < a; b++)
+			STRV_FOREACH(x, p->actions[b].fixes)
+				if (r >= 0 && !strv_contains(p->actions[a].fixes, *x))
+					r = strv_extend(&p->actions[a].fixes, *x);
+
 	/* What no action fixes: for a human, with the fix diagnose gave. */
 	for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
 		const struct rsc_finding *f = &d->findings[i];
@@ -337,13 +378,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		bool covered = false;
 		for (size_t a = 0; a < p->n_actions && !covered; a++) {
 			const struct rsc_action *x = &p->actions[a];
-			covered = (x->kver && streq(x->kver, f->subject)) ||
-				  (x->kind == RSC_ACTION_GRUB_CONFIG && (startswith(f->code, "cmdline-") ||
-				   startswith(f->code, "boot-entry") || startswith(f->code, "grub-") ||
-				   streq(f->code, "default-kernel-unbootable"))) ||
-				  (x->kind == RSC_ACTION_ESP_STUB && startswith(f->code, "esp-stub")) ||
-				  (x->kind == RSC_ACTION_RELABEL && streq(f->code, "selinux-label-wrong")) ||
-				  (x->kind == RSC_ACTION_FREE_SPACE && streq(f->code, "boot-space-insufficient"));
+			covered = action_fixes(x, f);
 		}
 		if (!covered)
 			r = unfixed(p, f);
@@ -372,6 +407,67 @@ static void shell_word(FILE *f, const char *w) {
 	fputc('\'', f);
 }
 
+/* The action as shell commands a person would type, with the system at
+ * "$R" and the journal directory at "$J". */
+static void write_action_shell(FILE *f, const struct rsc_action *a) {
+	switch (a->kind) {
+	case RSC_ACTION_FREE_SPACE:
+	case RSC_ACTION_SET_ASIDE_KERNEL:
+		fputs("#    the files move into the journal, so nothing is lost\n", f);
+		STRV_FOREACH(x, a->files) {
+			fputs("mv \"$R\"", f);
+			shell_word(f, *x);
+			fputs(" \"$J/\"\n", f);
+		}
+		break;
+	case RSC_ACTION_ESP_STUB:
+		fputs("#    the old file is kept in the journal\n", f);
+		fputs("[ -e \"$R\"", f);
+		shell_word(f, a->files[0]);
+		fputs(" ] && cp -a \"$R\"", f);
+		shell_word(f, a->files[0]);
+		fputs(" \"$J/\"\ncat > \"$R\"", f);
+		shell_word(f, a->files[0]);
+		fprintf(f, " <<'EOF'\n%sEOF\n", a->content);
+		break;
+	default:
+		STRV_FOREACH(x, a->files)
+			if (!streq(*x, "/boot") && !streq(*x, "/.autorelabel")) {
+				fputs("[ -e \"$R\"", f);
+				shell_word(f, *x);
+				fputs(" ] && cp -a \"$R\"", f);
+				shell_word(f, *x);
+				fputs(" \"$J/\"\n", f);
+			}
+		if (a->argv) {
+			fputs("chroot \"$R\"", f);
+			STRV_FOREACH(x, a->argv) {
+				fputc(' ', f);
+				shell_word(f, *x);
+			}
+			fputc('\n', f);
+		} else if (a->files && streq(a->files[0], "/.autorelabel"))
+			fputs("touch \"$R/.autorelabel\"\n", f);
+	}
+}
+
+char *rsc_action_shell(const struct rsc_action *a) {
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	write_action_shell(f, a);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	/* No trailing newline: callers put it where they want. */
+	while (len && out[len - 1] == '\n')
+		out[--len] = 0;
+	return out;
+}
+
 int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *f) {
 	fprintf(f, "#!/bin/sh\n# Repair plan for %s, as a person would type it.\n", p->system);
 	fprintf(f, "# The system is mounted read-write at R (rescue mount --rw); each step runs\n"
@@ -388,45 +484,7 @@ int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *
 				fprintf(f, " %s", *x);
 			fputc('\n', f);
 		}
-		switch (a->kind) {
-		case RSC_ACTION_FREE_SPACE:
-		case RSC_ACTION_SET_ASIDE_KERNEL:
-			fputs("#    the files move into the journal, so nothing is lost\n", f);
-			STRV_FOREACH(x, a->files) {
-				fputs("mv \"$R\"", f);
-				shell_word(f, *x);
-				fputs(" \"$J/\"\n", f);
-			}
-			break;
-		case RSC_ACTION_ESP_STUB:
-			fputs("#    the old file is kept in the journal\n", f);
-			fputs("[ -e \"$R\"", f);
-			shell_word(f, a->files[0]);
-			fputs(" ] && cp -a \"$R\"", f);
-			shell_word(f, a->files[0]);
-			fputs(" \"$J/\"\ncat > \"$R\"", f);
-			shell_word(f, a->files[0]);
-			fprintf(f, " <<'EOF'\n%sEOF\n", a->content);
-			break;
-		default:
-			STRV_FOREACH(x, a->files)
-				if (!streq(*x, "/boot") && !streq(*x, "/.autorelabel")) {
-					fputs("[ -e \"$R\"", f);
-					shell_word(f, *x);
-					fputs(" ] && cp -a \"$R\"", f);
-					shell_word(f, *x);
-					fputs(" \"$J/\"\n", f);
-				}
-			if (a->argv) {
-				fputs("chroot \"$R\"", f);
-				STRV_FOREACH(x, a->argv) {
-					fputc(' ', f);
-					shell_word(f, *x);
-				}
-				fputc('\n', f);
-			} else if (a->files && streq(a->files[0], "/.autorelabel"))
-				fputs("touch \"$R/.autorelabel\"\n", f);
-		}
+		write_action_shell(f, a);
 	}
 	if (p->follow_up) {
 		fputs("\n# Afterwards, on the running system:\n", f);
@@ -458,6 +516,13 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 		STRV_FOREACH(x, a->files)
 			json_object_array_add(files, json_object_new_string(*x));
 		json_object_object_add(j, "files", files);
+		char *sh = rsc_action_shell(a);
+		json_object_object_add(j, "shell", sh ? json_object_new_string(sh) : NULL);
+		free(sh);
+		json_object *fixes = json_object_new_array();
+		STRV_FOREACH(x, a->fixes)
+			json_object_array_add(fixes, json_object_new_string(*x));
+		json_object_object_add(j, "fixes", fixes);
 		json_object_object_add(j, "status", json_object_new_string(rsc_action_status_to_string(a->status)));
 		json_object_object_add(j, "exit_status", a->exit_status >= 0 ? json_object_new_int(a->exit_status) : NULL);
 		json_object_object_add(j, "seconds", a->exit_status >= 0 ? json_object_new_double(a->seconds) : NULL);

@@ -77,7 +77,8 @@ static uint64_t mem_available_kb(void) {
 /* Argon2 keyslots need their memory cost in RAM, at once: on a small
  * rescue machine that is the difference between a slow unlock and a
  * failed one. Say which, before anyone types a passphrase. */
-static void describe_keyslots(rsc_context *ctx, struct crypt_device *cd, const char *name) {
+static uint64_t describe_keyslots(rsc_context *ctx, struct crypt_device *cd, const char *name) {
+	uint64_t most = 0;
 	uint64_t avail = mem_available_kb();
 	int max = crypt_keyslot_max(crypt_get_type(cd));
 	bool told = false;
@@ -88,6 +89,8 @@ static void describe_keyslots(rsc_context *ctx, struct crypt_device *cd, const c
 		struct crypt_pbkdf_type pbkdf;
 		if (crypt_keyslot_get_pbkdf(cd, k, &pbkdf) < 0 || !pbkdf.type)
 			continue;
+		if (pbkdf.max_memory_kb > most)
+			most = pbkdf.max_memory_kb;
 		if (pbkdf.max_memory_kb && avail && pbkdf.max_memory_kb > avail)
 			log_warning(ctx, "%s: keyslot %d uses %s with %u MiB of memory, but only %llu MiB are available: "
 				    "unlocking with it may fail. Free memory (close programs, add swap) or boot with "
@@ -99,16 +102,22 @@ static void describe_keyslots(rsc_context *ctx, struct crypt_device *cd, const c
 			told = true;
 		}
 	}
+	return most;
 }
 
 int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 	if (geteuid() != 0)
 		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Unlocking needs root");
 	struct rsc_scan_options so = { .images = opts->images, .no_identify = true };
-	struct rsc_scan *scan = NULL;
-	int r = rsc_scan_run(ctx, &so, &scan);
-	if (r < 0)
-		return r;
+	struct rsc_scan *own = NULL;
+	const struct rsc_scan *scan = opts->scan;
+	int r = 0;
+	if (!scan) {
+		r = rsc_scan_run(ctx, &so, &own);
+		if (r < 0)
+			return r;
+		scan = own;
+	}
 	crypt_set_log_callback(NULL, forward_crypt_log, ctx);
 
 	unsigned tries = opts->tries ? opts->tries : 3;
@@ -117,7 +126,7 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 	int opened = 0, found = 0;
 	r = 0;
 	for (size_t i = 0; r >= 0 && i < scan->n_devices; i++) {
-		struct rsc_device *d = &scan->devices[i];
+		const struct rsc_device *d = &scan->devices[i];
 		if (!streq_ptr(d->type, "crypto_LUKS") || !wanted(d, opts->devices))
 			continue;
 		found++;
@@ -162,8 +171,9 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 			continue;
 		}
 
-		describe_keyslots(ctx, cd, d->name);
+		uint64_t kdf_memory = describe_keyslots(ctx, cd, d->name);
 		int q = -EPERM;
+		bool skipped = false;
 		if (opts->key_file) {
 			q = try_key(ctx, cd, name, opts->key_file, 0, true);
 			if (q == -EPERM)
@@ -173,16 +183,59 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		}
 		if (q == -EPERM && last)
 			q = try_key(ctx, cd, name, last, last_len, false);
-		for (unsigned t = 0; q == -EPERM && opts->ask && t < tries; t++) {
+		/* Asked through the options' callback (the CLI's prompt) or else
+		 * the context's typed question, which can also skip the volume
+		 * or name a key file. */
+		bool can_ask = opts->ask || ctx->ask_fn;
+		for (unsigned t = 0; q == -EPERM && can_ask && t < tries; t++) {
 			_cleanup_(safe_freep) char *buf = crypt_safe_alloc(PASSPHRASE_MAX);
 			if (!buf) {
 				q = -ENOMEM;
 				break;
 			}
-			char prompt[256];
-			snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s, LUKS%s)%s: ", d->name,
-				 strna(d->uuid), strna(d->version), t ? " — try again" : "");
-			int len = opts->ask(opts->ask_userdata, prompt, buf, PASSPHRASE_MAX);
+			int len;
+			if (opts->ask) {
+				char prompt[256];
+				snprintf(prompt, sizeof(prompt), "Passphrase for %s (%s, LUKS%s)%s: ", d->name,
+					 strna(d->uuid), strna(d->version), t ? " — try again" : "");
+				len = opts->ask(opts->ask_userdata, prompt, buf, PASSPHRASE_MAX);
+			} else {
+				char text[256], detail[256];
+				snprintf(text, sizeof(text), "Passphrase of the encrypted volume %s%s", d->name,
+					 t ? " (that one did not open it; try again)" : "");
+				snprintf(detail, sizeof(detail), "LUKS%s, UUID %s%s", strna(d->version), strna(d->uuid),
+					 kdf_memory >= 65536 ? "; each try takes a few seconds (Argon2)" : "");
+				struct rsc_question qq = {
+					.kind = RSC_ASK_PASSPHRASE,
+					.subject = d->name,
+					.text = text,
+					.detail = detail,
+					.attempt = t + 1,
+					.max_attempts = tries,
+					.kdf_memory_kib = kdf_memory,
+					.secret = buf,
+					.secret_size = PASSPHRASE_MAX,
+				};
+				int a = rsc_ask(ctx, &qq);
+				if (a == RSC_ANSWER_SKIP) {
+					skipped = true;
+					break;
+				}
+				if (a == RSC_ANSWER_CANCEL) {
+					q = -ECANCELED;
+					break;
+				}
+				if (a == RSC_ANSWER_KEY_FILE && qq.key_file) {
+					q = try_key(ctx, cd, name, qq.key_file, 0, true);
+					if (q == -EPERM)
+						log_warning(ctx, "%s: the key file %s does not open it (%u of %u tries)", d->name,
+							    qq.key_file, t + 1, tries);
+					continue;
+				}
+				len = a < 0 ? a : a == RSC_ANSWER_YES ? (int)(qq.secret_len < PASSPHRASE_MAX ? qq.secret_len : PASSPHRASE_MAX - 1) : -ECANCELED;
+				if (len >= 0)
+					buf[len] = 0;
+			}
 			if (len < 0) {
 				q = len;
 				break;
@@ -196,6 +249,14 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 				last_len = (size_t)len;
 			}
 		}
+		if (skipped) {
+			log_notice(ctx, "%s: skipped; it stays locked", d->name);
+			continue;
+		}
+		if (q == -ECANCELED) {
+			r = -ECANCELED;
+			break;
+		}
 		if (q == -ENOTSUP) {
 			r = log_error_errno(ctx, ENOTSUP, "%s: the passphrase is right, but this kernel cannot map the "
 					    "volume (no device-mapper / dm-crypt); boot the rescue medium's kernel, or "
@@ -203,8 +264,8 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 			break;
 		}
 		if (q == -ENOKEY) {
-			r = log_error_errno(ctx, ENOKEY, "%s: locked, and there is no terminal to ask for its passphrase: "
-					    "give --key-file or --passphrase-fd", d->name);
+			r = log_error_errno(ctx, ENOKEY, "%s: locked, and there is nobody to ask for its passphrase: "
+					    "give a key file or a passphrase", d->name);
 			r = -EPERM;
 			break;
 		}
@@ -222,12 +283,12 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		log_info(ctx, "%s unlocked as /dev/mapper/%s", d->name, name);
 		opened++;
 	}
-	rsc_scan_free(scan);
+	rsc_scan_free(own);
 	crypt_set_log_callback(NULL, NULL, NULL);
 	if (r < 0)
 		return r;
 	if (found == 0 && opts->devices) {
-		log_error(ctx, "No LUKS volume found matching the names given; 'rescue scan' lists them");
+		log_error(ctx, "No LUKS volume found matching the names given; the scan lists them");
 		return -ENOENT;
 	}
 	if (found == 0)

@@ -83,3 +83,14 @@ static inline const char *startswith(const char *s, const char *prefix) {
 	size_t l = strlen(prefix);
 	return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
+
+/* Is x one of the values listed? (ints and enums) */
+#define IN_SET(x, ...)                                                                     \
+	({                                                                                 \
+		const int _in_set_values[] = { __VA_ARGS__ };                              \
+		bool _in_set_found = false;                                                \
+		for (size_t _i = 0; _i < sizeof(_in_set_values) / sizeof(int); _i++)      \
+			if ((int)(x) == _in_set_values[_i])                                \
+				_in_set_found = true;                                      \
+		_in_set_found;                                                             \
+	})

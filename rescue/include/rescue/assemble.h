@@ -52,8 +52,14 @@ struct rsc_unlock_options {
 	rsc_ask_passphrase_fn ask;
 	void *ask_userdata;
 	unsigned tries;         /* per volume; default 3 */
+	/* Devices already scanned (a session's): used instead of scanning
+	 * again. */
+	const struct rsc_scan *scan;
 };
 
+/* Without opts->ask, the passphrase is asked through the context's typed
+ * question (RSC_ASK_PASSPHRASE), whose answers can also skip a volume or
+ * name a key file. */
 /* Opens LUKS1/LUKS2 volumes with libcryptsetup as luks-<UUID> (the name
  * dracut and systemd give them). A passphrase that opened one volume is
  * tried first on the next. Already-open volumes count as opened. Returns

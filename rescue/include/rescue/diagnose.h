@@ -16,8 +16,49 @@ enum rsc_severity {
 	RSC_SEVERITY_ERROR,     /* the system does not boot (or will not after the next update) */
 };
 
+enum rsc_finding_code {
+	RSC_FINDING_BOOT_UNREADABLE,
+	RSC_FINDING_BOOT_SPACE_INSUFFICIENT,
+	RSC_FINDING_BOOT_SPACE_LOW,
+	RSC_FINDING_BOOT_LEFTOVERS,
+	RSC_FINDING_KERNEL_MODULES_MISSING,
+	RSC_FINDING_KERNEL_IMAGE_MISSING,
+	RSC_FINDING_INITRAMFS_MISSING,
+	RSC_FINDING_INITRAMFS_EMPTY,
+	RSC_FINDING_INITRAMFS_CORRUPT,
+	RSC_FINDING_INITRAMFS_UNVERIFIED,
+	RSC_FINDING_INITRAMFS_CANNOT_MOUNT_ROOT,
+	RSC_FINDING_CMDLINE_ROOT_UNKNOWN,
+	RSC_FINDING_CMDLINE_ROOT_OTHER,
+	RSC_FINDING_CMDLINE_LUKS_UNKNOWN,
+	RSC_FINDING_CMDLINE_LV_UNKNOWN,
+	RSC_FINDING_CMDLINE_RESUME_UNKNOWN,
+	RSC_FINDING_GRUB_CONFIG_MISSING,
+	RSC_FINDING_BOOT_ENTRY_MISSING_FILE,
+	RSC_FINDING_DEFAULT_KERNEL_UNBOOTABLE,
+	RSC_FINDING_ESP_UNREADABLE,
+	RSC_FINDING_ESP_STUB_MISSING,
+	RSC_FINDING_ESP_STUB_REPLACED,
+	RSC_FINDING_ESP_STUB_WRONG_UUID,
+	RSC_FINDING_FSTAB_DEVICE_MISSING,
+	RSC_FINDING_CRYPTTAB_DEVICE_MISSING,
+	RSC_FINDING_SELINUX_AUTORELABEL_PENDING,
+	RSC_FINDING_SELINUX_POLICY_UNREADABLE,
+	RSC_FINDING_SELINUX_LABEL_WRONG,
+	_RSC_FINDING_MAX,
+};
+
+/* The stable identifier of a code ("initramfs-missing"), and for teaching:
+ * a command a person would type to see the problem (the system mounted
+ * at /mnt/sysroot) and why it matters, in plain words (lines of at most
+ * 75 characters). */
+const char *rsc_finding_code_to_string(enum rsc_finding_code c);
+const char *rsc_finding_code_command(enum rsc_finding_code c);
+const char *rsc_finding_code_why(enum rsc_finding_code c);
+
 struct rsc_finding {
-	char *code;             /* stable identifier: "initramfs-missing", "boot-space-low" ... */
+	enum rsc_finding_code id;
+	char *code;             /* rsc_finding_code_to_string(id), for reports */
 	enum rsc_severity severity;
 	char *subject;          /* what it is about: a kernel version, a path, a device */
 	char *evidence;         /* the facts: paths, sizes, UUIDs, the line of a file */
@@ -30,6 +71,8 @@ struct rsc_diagnosis {
 	struct rsc_finding *findings;
 	size_t n_findings;
 	unsigned errors, warnings;
+	unsigned selinux_checked;  /* files of /boot whose label was checked */
+	unsigned selinux_wrong;    /* of those, labelled otherwise than the policy says */
 };
 
 /* Diagnoses system s, mounted (at least read-only) at root_dir with its

@@ -36,6 +36,7 @@ struct rsc_action {
 	char *kver;
 	char *content;          /* ESP stub text */
 	char **unless_present;  /* skipped at apply time when all of these exist by then */
+	char **fixes;           /* codes of the findings it repairs */
 	/* After apply: */
 	enum rsc_action_status status;
 	int exit_status;        /* of argv, -1 when none ran */
@@ -68,5 +69,9 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir);
  * copied back, moved files moved back, files that did not exist removed.
  * Returns the number of files restored; -ENOENT when there is no journal. */
 int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal);
+/* One action as the shell commands a person would type (the system at
+ * "$R", the journal at "$J"), also for file moves and relabels. Freed by
+ * the caller; NULL when out of memory. */
+char *rsc_action_shell(const struct rsc_action *a);
 struct json_object;
 int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret);

@@ -66,6 +66,13 @@ struct rsc_session_options {
 	const char *key_file;   /* tried on every LUKS volume before asking */
 	bool read_write;        /* mount read-write (needed by apply) */
 	bool dry_run;           /* rsc_session_run stops after the plan */
+	/* Consent given in advance (--yes, --auto): apply does not ask
+	 * RSC_ASK_CONFIRM_PLAN. Without it and without an answer, nothing is
+	 * written. */
+	bool assume_yes;
+	/* With mounted_at: do not scan the machine's devices for context (a
+	 * fake root in tests; nothing of /dev or /sys is read). */
+	bool no_devices;
 	/* A system already mounted there by someone else ("rescue mount"):
 	 * discover identifies it from the directory, and teardown leaves
 	 * it mounted. */
@@ -93,6 +100,8 @@ int rsc_session_teardown(rsc_session *s);      /* unmount, deactivate, close, in
 /* Restores the newest repair journal of the mounted system. Returns the
  * number of changes put back, -ENOENT when there is none. */
 int rsc_session_undo(rsc_session *s);
+/* After rsc_session_undo: the changes put back, and the journal's path. */
+int rsc_session_get_undone(const rsc_session *s, const char **ret_journal);
 
 /* Runs every phase up to and including `last` that has not run yet
  * (discover, unlock, activate, choose, mount, check, diagnose, plan, and
@@ -150,8 +159,10 @@ enum rsc_outcome {
 };
 const char *rsc_outcome_to_string(enum rsc_outcome o);
 enum rsc_outcome rsc_session_get_outcome(const rsc_session *s);
-/* The negative errno the pipeline stopped on, 0 when none. */
+/* The negative errno the pipeline stopped on, 0 when none, and the phase
+ * it stopped in. */
 int rsc_session_get_error(const rsc_session *s);
+enum rsc_phase rsc_session_get_error_phase(const rsc_session *s);
 
 /* The report of the session (schema "rescue-report/2", docs/report-json.md):
  * system, steps with their phase and state, the diagnosis before, the

@@ -52,7 +52,7 @@ check_auto() {
 	[ "$drc" = "$AUTO_DRY_EXIT" ] || { echo "FAIL: rescue --auto --dry-run exited $drc, expected $AUTO_DRY_EXIT" >&2; return 1; }
 	log "rescue --auto --dry-run exited $drc and wrote nothing to the disk"
 	jq -e . "$out/report.json" >/dev/null || { echo "FAIL: no valid JSON report" >&2; return 1; }
-	jq -e --argjson rc "$rc" '.schema == "rescue-auto/1" and .exit_code == $rc' "$out/report.json" >/dev/null \
+	jq -e --argjson rc "$rc" '.schema == "rescue-report/2" and .exit_code == $rc' "$out/report.json" >/dev/null \
 		|| { echo "FAIL: the report's exit_code is not the exit status $rc" >&2; return 1; }
 	jq -e '.dry_run == true' "$out/dry-report.json" >/dev/null || { echo "FAIL: the dry run's report is missing or not marked dry_run" >&2; return 1; }
 	if [ "$rc" = 0 ]; then
