@@ -45,3 +45,26 @@ _printf_(4, 5) int rsc_log_full(rsc_context *ctx, int level, int error, const ch
 void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
 			 const char *line);
 double rsc_now(void);
+
+/* A command run by the library (run.c). */
+struct rsc_run_options {
+	const char *const *argv;  /* run with execvp, unless child_fn is set */
+	/* Runs in the child instead (after the process group, stdio and
+	 * signals are set up); returns only on failure. */
+	int (*child_fn)(void *userdata);
+	void *userdata;
+	const char *name;         /* prefix of its lines in the log; default argv[0] */
+	const char *what;         /* what the progress callback is told; default name */
+	int line_level;           /* log level of each output line; 0: RSC_LOG_DEBUG */
+	int out_fd;               /* its output is also copied here when > 0 */
+	char **ret_output;        /* its whole output (not on cancel) */
+	double grace;             /* seconds from SIGTERM to SIGKILL on cancel; 0: 5 */
+	bool no_cancel;           /* teardown: runs to its end even after a cancel */
+};
+/* Runs a command in a process group of its own, stdin /dev/null, its
+ * stdout and stderr read line by line into the log and progress callbacks.
+ * Returns its exit status (0..255; 127 when it could not be started),
+ * 128 + the signal that killed it, -ECANCELED when the context's cancel
+ * callback fired (the whole group was stopped and reaped first), or a
+ * negative errno when it could not be run at all. */
+int rsc_run(rsc_context *ctx, const struct rsc_run_options *o);
