@@ -33,9 +33,11 @@ static const char auto_usage[] =
 	"apply the repair plan with its journal, verify, and release everything.\n"
 	"--dry-run stops after the plan. --report FILE writes the JSON report\n"
 	"(schema rescue-auto/1); a text summary goes to standard output.\n\n"
+	"A repair an earlier run left unfinished (power cut, killed) is undone first.\n\n"
 	"Exit: 0 repaired, 22 nothing to do, 23 needs a person, 24 a step failed,\n"
 	"3 no system, 10 no key opened a volume, 11 no device-mapper, 13 several\n"
-	"systems (give --system) (docs/exit-codes.md).\n";
+	"systems (give --system), 15 interrupted by SIGINT/SIGTERM/SIGHUP\n"
+	"(docs/exit-codes.md).\n";
 
 /* The passphrase file holds one passphrase on its first line. */
 struct pass_file {
@@ -154,6 +156,10 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 			goto out;
 		}
 	}
+	if (cli_cancelled()) {
+		code = EXIT_CANCELLED;
+		goto out;
+	}
 
 	/* 2. Mount read-write (activating LVM), or read-only for a dry run. */
 	struct rsc_mount_options mo = { .system = system, .target = target, .images = cli->images, .read_write = !dry_run };
@@ -167,10 +173,43 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 	}
 	json_object_array_add(steps, json_object_new_string("mount: done"));
 
+	/* An earlier repair cut short (power cut, killed) may have left a
+	 * change half made: put back what its journal saved before looking
+	 * at the system, so the diagnosis sees a consistent one. */
+	_cleanup_free_ char *unfinished = NULL;
+	r = rsc_journal_find_unfinished(cli->ctx, target, &unfinished);
+	if (r > 0) {
+		json_object_object_add(rep, "unfinished_journal", jstr(unfinished));
+		if (dry_run) {
+			printf("rescue --auto: %s: an earlier repair was interrupted (journal %s); a dry run leaves it; "
+			       "the repair undoes it first\n", strna(id), unfinished);
+			json_object_array_add(steps, json_object_new_string("unfinished journal: found, left (dry run)"));
+		} else {
+			printf("rescue --auto: %s: an earlier repair was interrupted (journal %s): undoing it first\n",
+			       strna(id), unfinished);
+			r = rsc_journal_undo_path(cli->ctx, target, unfinished);
+			if (r < 0) {
+				fprintf(stderr, "rescue --auto: the interrupted repair could not be undone (%s); nothing "
+					"else was changed\n", rsc_strerror(r));
+				json_object_array_add(steps, json_object_new_string("unfinished journal: undo failed"));
+				code = EXIT_REPAIR_FAILED;
+				goto out;
+			}
+			printf("rescue --auto: the interrupted repair was undone: %d change(s) put back\n", r);
+			json_object_array_add(steps, json_object_new_string("unfinished journal: undone"));
+		}
+	}
+	if (cli_cancelled()) {
+		code = EXIT_CANCELLED;
+		goto out;
+	}
+
 	/* 3. Diagnose, plan, apply, verify. */
 	r = cli_diagnose_at(cli, target, &dir, &before);
 	if (r >= 0)
 		r = rsc_plan_make(cli->ctx, &dir->systems[0], before, target, &plan);
+	if (r >= 0 && cli_cancelled())
+		r = -ECANCELED;
 	if (r < 0) {
 		code = cli_exit_code(r);
 		goto out;
@@ -190,6 +229,14 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 		goto out;
 	}
 	int applied = rsc_plan_apply(cli->ctx, plan, target);
+	if (applied == -ECANCELED) {
+		/* The step that ran was rolled back; the teardown follows. */
+		code = EXIT_CANCELLED;
+		for (size_t i = 0; i < plan->n_actions; i++)
+			printf("  %zu. %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
+			       strna(plan->actions[i].result));
+		goto out;
+	}
 	rsc_scan_free(dir);
 	dir = NULL;
 	r = cli_diagnose_at(cli, target, &dir, &after);
@@ -224,7 +271,8 @@ out:
 						[EXIT_NO_SYSTEM] = "no installed system found",
 						[EXIT_AMBIGUOUS] = "several systems: give --system",
 						[EXIT_NO_DM] = "this kernel has no device-mapper",
-						[EXIT_NEEDS_FSCK] = "a filesystem needs fsck first" };
+						[EXIT_NEEDS_FSCK] = "a filesystem needs fsck first",
+						[EXIT_CANCELLED] = "cancelled: interrupted by a signal; what was done is undone" };
 	const char *outcome = (size_t)code < ELEMENTSOF(outcomes) && outcomes[code] ? outcomes[code] : "failed";
 	if (dry_run && code == EXIT_OK)
 		outcome = "nothing to do";

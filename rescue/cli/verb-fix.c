@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rescue fix / undo: the plan, shown, accepted, applied, verified; and back. */
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,15 @@ static bool confirm(struct cli *cli, bool yes) {
 	}
 	printf("Apply this plan? [y/N] ");
 	fflush(stdout);
+	/* Wait in slices: a signal must not leave us blocked in the read. */
+	for (;;) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		int q = poll(&p, 1, 100);
+		if (cli_cancelled())
+			return false;
+		if (q > 0)
+			break;
+	}
 	char line[16];
 	return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
 }
@@ -124,6 +134,8 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 	r = cli_diagnose_at(cli, ses.target, &dir, &before);
 	if (r >= 0)
 		r = rsc_plan_make(cli->ctx, &dir->systems[0], before, ses.target, &plan);
+	if (r >= 0 && cli_cancelled())
+		r = -ECANCELED;
 	if (r < 0) {
 		code = cli_exit_code(r);
 		goto out;
@@ -150,10 +162,21 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 		goto out;
 	}
 	if (!confirm(cli, yes)) {
-		code = EXIT_USAGE;
+		code = cli_cancelled() ? EXIT_CANCELLED : EXIT_USAGE;
 		goto out;
 	}
 	int applied = rsc_plan_apply(cli->ctx, plan, ses.target);
+	if (applied == -ECANCELED) {
+		/* The step that ran was rolled back; nothing to verify. */
+		code = EXIT_CANCELLED;
+		if (!cli->json)
+			for (size_t i = 0; i < plan->n_actions; i++)
+				printf("  %zu. %-7s %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
+				       plan->actions[i].title, strna(plan->actions[i].result));
+		fprintf(stderr, "rescue fix: interrupted; the step that ran was rolled back%s%s\n",
+			plan->journal ? "; journal " : "", strempty(plan->journal));
+		goto out;
+	}
 
 	/* Verify: look again, from scratch. */
 	rsc_scan_free(dir);

@@ -45,6 +45,15 @@ _printf_(4, 5) int rsc_log_full(rsc_context *ctx, int level, int error, const ch
 void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
 			 const char *line);
 double rsc_now(void);
+/* Between two steps of a phase: -ECANCELED when a cancel was asked for.
+ * Waits RESCUE_DEBUG_STEP_DELAY_MS first when that is set, so that tests
+ * can interrupt a given step deterministically. */
+int rsc_step_pause(rsc_context *ctx);
+
+/* libdevmapper's and libselinux's own messages into ctx's log (debug
+ * level) instead of stderr: call before using them (foreign-log.c). */
+void rsc_route_dm_log(rsc_context *ctx);
+void rsc_route_selinux_log(rsc_context *ctx);
 
 /* A command run by the library (run.c). */
 struct rsc_run_options {

@@ -273,7 +273,9 @@ static int activate_volume_groups(rsc_context *ctx, const struct rsc_scan *scan,
 		char *argv[] = { (char *)"lvm", (char *)"vgchange", (char *)"-ay", (char *)"--config",
 				 (char *)lvm_config, vg->name, NULL };
 		_cleanup_free_ char *out = NULL;
-		int r = run_quiet(ctx, argv, &out);
+		int r = rsc_step_pause(ctx);
+		if (r >= 0)
+			r = run_quiet(ctx, argv, &out);
 		for (size_t k = 0; k < nfds; k++)
 			close(fds[k]);
 		if (r == -ECANCELED) {
@@ -344,7 +346,9 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		rsc_scan_free(scan);
 		return start;
 	}
-	r = assemble_md_arrays(ctx, scan);
+	r = rsc_step_pause(ctx);
+	if (r >= 0)
+		r = assemble_md_arrays(ctx, scan);
 	if (r > 0) {
 		/* New arrays may hold LVM PVs: look again before activating. */
 		scan = rsc_scan_free(scan);
@@ -424,15 +428,9 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 				todo[n++] = &s->fstab[i];
 	if (todo)
 		qsort(todo, n, sizeof(*todo), cmp_target_depth);
-	/* Tests slow the steps down to interrupt one deterministically. */
-	const char *delay = secure_getenv("RESCUE_DEBUG_STEP_DELAY_MS");
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if (delay)
-			usleep((useconds_t)strtoul(delay, NULL, 10) * 1000);
-		if (rsc_context_cancelled(ctx)) {
-			r = -ECANCELED;
+		if ((r = rsc_step_pause(ctx)) < 0)
 			break;
-		}
 		int dev = s->fstab_device[todo[i] - s->fstab];
 		if (dev < 0) {
 			log_warning(ctx, "%s: fstab names %s on %s, which was not found; it stays unmounted%s", s->id,

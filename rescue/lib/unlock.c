@@ -121,6 +121,8 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		if (!streq_ptr(d->type, "crypto_LUKS") || !wanted(d, opts->devices))
 			continue;
 		found++;
+		if ((r = rsc_step_pause(ctx)) < 0)
+			break;
 		_cleanup_free_ char *name = NULL, *loopnode = NULL;
 		if (asprintf(&name, "luks-%s", strna(d->uuid)) < 0) {
 			r = -ENOMEM;
@@ -202,6 +204,10 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 					    "'modprobe dm_crypt'", d->name);
 			break;
 		}
+		if (q == -ECANCELED) {
+			r = q;
+			break;
+		}
 		if (q == -ENOKEY) {
 			r = log_error_errno(ctx, ENOKEY, "%s: locked, and there is no terminal to ask for its passphrase: "
 					    "give --key-file or --passphrase-fd", d->name);
@@ -221,6 +227,9 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		}
 		log_info(ctx, "%s unlocked as /dev/mapper/%s", d->name, name);
 		opened++;
+		/* Recorded above: a cancel now is undone by the caller's teardown. */
+		if ((r = rsc_step_pause(ctx)) < 0)
+			break;
 	}
 	rsc_scan_free(scan);
 	crypt_set_log_callback(NULL, NULL, NULL);
