@@ -26,7 +26,8 @@ static const char fix_usage[] =
 	"  --target DIR   the system mounted read-write there (rescue mount --rw);\n"
 	"                 without it, it is mounted for this command and released after\n\n"
 	"Exit: 0 repaired, 22 nothing to do, 23 errors remain that need a person,\n"
-	"24 a step failed (rolled back), 20 (--dry-run) there is something to repair.\n";
+	"24 a step failed (rolled back), 20 (--dry-run) there is something to repair,\n"
+	"15 interrupted by SIGINT/SIGTERM/SIGHUP (the step running is rolled back).\n";
 
 static void print_plan(const struct rsc_plan *p) {
 	if (!p->n_actions)

@@ -403,6 +403,10 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		char name[32];
 		snprintf(name, sizeof(name), "%u", j->n);
 		r = run_logged(j, root_dir, a);
+		/* Tests cut the power here: the new image is in place, perhaps
+		 * only in the page cache, and the journal still "running". */
+		if (r == 0 && rsc_debug_pause(ctx, "RESCUE_DEBUG_AFTER_GENERATOR_MS", "apply: the generator wrote the image") < 0)
+			r = -ECANCELED;
 		if (r == -ECANCELED) {
 			/* Whatever it wrote so far is not kept. */
 			int q = restore_from(j->rootfd, j->dirfd, image, saved ? name : NULL);

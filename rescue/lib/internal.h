@@ -46,9 +46,12 @@ void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, doub
 			 const char *line);
 double rsc_now(void);
 /* Between two steps of a phase: -ECANCELED when a cancel was asked for.
- * Waits RESCUE_DEBUG_STEP_DELAY_MS first when that is set, so that tests
- * can interrupt a given step deterministically. */
-int rsc_step_pause(rsc_context *ctx);
+ * Waits RESCUE_DEBUG_STEP_DELAY_MS first when that is set (and says so,
+ * naming where, at info level), so that tests can interrupt a given step
+ * deterministically. */
+int rsc_step_pause(rsc_context *ctx, const char *where);
+/* The same with the delay from another variable. */
+int rsc_debug_pause(rsc_context *ctx, const char *env, const char *where);
 
 /* libdevmapper's and libselinux's own messages into ctx's log (debug
  * level) instead of stderr: call before using them (foreign-log.c). */

@@ -273,7 +273,7 @@ static int activate_volume_groups(rsc_context *ctx, const struct rsc_scan *scan,
 		char *argv[] = { (char *)"lvm", (char *)"vgchange", (char *)"-ay", (char *)"--config",
 				 (char *)lvm_config, vg->name, NULL };
 		_cleanup_free_ char *out = NULL;
-		int r = rsc_step_pause(ctx);
+		int r = rsc_step_pause(ctx, "activate: before a volume group");
 		if (r >= 0)
 			r = run_quiet(ctx, argv, &out);
 		for (size_t k = 0; k < nfds; k++)
@@ -346,7 +346,7 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 		rsc_scan_free(scan);
 		return start;
 	}
-	r = rsc_step_pause(ctx);
+	r = rsc_step_pause(ctx, "activate: before MD arrays");
 	if (r >= 0)
 		r = assemble_md_arrays(ctx, scan);
 	if (r > 0) {
@@ -429,7 +429,7 @@ int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, cha
 	if (todo)
 		qsort(todo, n, sizeof(*todo), cmp_target_depth);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if ((r = rsc_step_pause(ctx)) < 0)
+		if ((r = rsc_step_pause(ctx, "mount: before a mount point")) < 0)
 			break;
 		int dev = s->fstab_device[todo[i] - s->fstab];
 		if (dev < 0) {

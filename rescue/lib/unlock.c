@@ -121,7 +121,7 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		if (!streq_ptr(d->type, "crypto_LUKS") || !wanted(d, opts->devices))
 			continue;
 		found++;
-		if ((r = rsc_step_pause(ctx)) < 0)
+		if ((r = rsc_step_pause(ctx, "unlock: before a volume")) < 0)
 			break;
 		_cleanup_free_ char *name = NULL, *loopnode = NULL;
 		if (asprintf(&name, "luks-%s", strna(d->uuid)) < 0) {
@@ -228,7 +228,7 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		log_info(ctx, "%s unlocked as /dev/mapper/%s", d->name, name);
 		opened++;
 		/* Recorded above: a cancel now is undone by the caller's teardown. */
-		if ((r = rsc_step_pause(ctx)) < 0)
+		if ((r = rsc_step_pause(ctx, "unlock: a volume was opened")) < 0)
 			break;
 	}
 	rsc_scan_free(scan);
