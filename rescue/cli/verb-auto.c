@@ -272,7 +272,7 @@ out:
 						[EXIT_AMBIGUOUS] = "several systems: give --system",
 						[EXIT_NO_DM] = "this kernel has no device-mapper",
 						[EXIT_NEEDS_FSCK] = "a filesystem needs fsck first",
-						[EXIT_CANCELLED] = "cancelled: interrupted by a signal; what was done is undone" };
+						[EXIT_CANCELLED] = "cancelled: interrupted by a signal; the step running was rolled back and everything released" };
 	const char *outcome = (size_t)code < ELEMENTSOF(outcomes) && outcomes[code] ? outcomes[code] : "failed";
 	if (dry_run && code == EXIT_OK)
 		outcome = "nothing to do";
