@@ -25,6 +25,11 @@ SCENARIO=b1-signals
 POWERCUT=${VM_POWERCUT:-1}
 overlay "$base" "$VM_DIR/target.qcow2"
 failures=0
+# VM_WAIT_FREE=1 (a run by hand on a shared machine): each boot waits
+# while two or more QEMU guests run already.
+wait_free() {
+	while [ "${VM_WAIT_FREE:-0}" = 1 ] && [ "$(pgrep -c qemu-system)" -ge 2 ]; do sleep 5; done
+}
 
 # boot_job NAME TIMEOUT JOBTAR: the rescue image runs the job with the
 # target and a fresh results disk; it ends with the job's exit line, or
@@ -34,6 +39,7 @@ failures=0
 boot_job() {
 	local name=$1 timeout=$2 job=$3 r t0=$SECONDS
 	rm -f "$VM_DIR/out.img" && truncate -s 64M "$VM_DIR/out.img"
+	wait_free
 	vm_start "$name" 1536 -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
 		-append "console=ttyS0,115200 rescue.job=job" \
 		$(vdisk "$job" raw job ro) $(vdisk "$VM_DIR/target.qcow2" qcow2 target) \
@@ -88,6 +94,7 @@ if [ "$JOB_END" != exit ] || [ "$JOB_RC" != 0 ]; then
 fi
 [ "$failures" = 0 ] || exit 1
 
+wait_free
 boot_target positive "$VM_DIR/target.qcow2" 400 'Kernel panic' 'You are in emergency mode' \
 	'dracut-initqueue.*timeout'
 log "positive boot after the power cuts: $BOOT_RESULT after ${BOOT_TIME}s"
