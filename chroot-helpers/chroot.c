@@ -152,65 +152,56 @@ int rsc_chroot_run(rsc_context *ctx, const char *target, char *const *argv) {
 	return rsc_chroot_run_fd(ctx, target, argv, -1);
 }
 
-int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, int out_fd) {
-	if (geteuid() != 0)
-		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Entering a system needs root");
-	struct stat st;
-	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
-		return log_error_errno(ctx, ENOENT, "%s is not a directory: mount the system first ('rescue mount')", target);
-	const char *shell = shell_in(target);
-	if (!argv && !shell)
-		return log_error_errno(ctx, ENOENT, "%s has no /bin/sh: is the system mounted there?", target);
+/* What the child that enters the system needs; errors of its setup come
+ * back through errfd as { negative errno, step }: its stderr may be a
+ * terminal the front-end owns, or the pipe of the runner. */
+struct enter {
+	const char *target;
+	char *const *argv;
+	const char *shell;
+	int errfd;
+};
 
-	/* Errors of the child come back through a pipe: its stderr may be
-	 * a terminal the front-end owns. */
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return negative_errno();
-	pid_t pid = fork();
-	if (pid < 0) {
-		int r = negative_errno();
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
+static int enter_and_exec(void *userdata) {
+	const struct enter *e = userdata;
+	int r = 0, step = -1;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		r = negative_errno();
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(api_mounts); i++) {
+		step = (int)i;
+		r = mount_api(e->target, &api_mounts[i]);
 	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		if (out_fd >= 0) {
-			int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			if (devnull >= 0)
-				dup2(devnull, 0);
-			dup2(out_fd, 1);
-			dup2(out_fd, 2);
-		}
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		int r = 0, step = -1;
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-			r = negative_errno();
-		for (size_t i = 0; r >= 0 && i < ELEMENTSOF(api_mounts); i++) {
-			step = (int)i;
-			r = mount_api(target, &api_mounts[i]);
-		}
-		if (r >= 0 && (chroot(target) < 0 || chdir("/") < 0))
-			r = negative_errno(), step = -2;
-		if (r < 0) {
-			int msg[2] = { r, step };
-			(void)!write(pipefd[1], msg, sizeof(msg));
-			_exit(127);
-		}
-		setenv("PS1", "(rescue chroot) \\w \\$ ", 1);
-		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-		if (argv)
-			execvp(argv[0], argv);
-		else
-			execl(shell, shell, "-i", (char *)NULL);
-		int msg[2] = { negative_errno(), -3 };
-		(void)!write(pipefd[1], msg, sizeof(msg));
+	if (r >= 0 && (chroot(e->target) < 0 || chdir("/") < 0))
+		r = negative_errno(), step = -2;
+	if (r < 0) {
+		int msg[2] = { r, step };
+		(void)!write(e->errfd, msg, sizeof(msg));
 		_exit(127);
 	}
-	close(pipefd[1]);
-	/* Like a shell: Ctrl-C belongs to the command in the chroot. */
+	setenv("PS1", "(rescue chroot) \\w \\$ ", 1);
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	if (e->argv)
+		execvp(e->argv[0], e->argv);
+	else
+		execl(e->shell, e->shell, "-i", (char *)NULL);
+	int msg[2] = { negative_errno(), -3 };
+	(void)!write(e->errfd, msg, sizeof(msg));
+	_exit(127);
+}
+
+/* The interactive case: the command (a shell) keeps the terminal, in our
+ * process group, and Ctrl-C belongs to it, as in a shell. */
+static int run_in_foreground(const struct enter *e) {
+	pid_t pid = fork();
+	if (pid < 0)
+		return negative_errno();
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		enter_and_exec((void *)e);
+		_exit(127);
+	}
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGTERM, &ign, &old_term);
@@ -219,6 +210,43 @@ int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, i
 		;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	if (r < 0)
+		return negative_errno();
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, int out_fd) {
+	if (geteuid() != 0)
+		return log_error_errno(ctx, RSC_ERR_NOT_ROOT, "Entering a system needs root");
+	struct stat st;
+	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		return log_error_errno(ctx, ENOENT, "%s is not a directory: is the system mounted there?", target);
+	const char *shell = shell_in(target);
+	if (!argv && !shell)
+		return log_error_errno(ctx, ENOENT, "%s has no /bin/sh: is the system mounted there?", target);
+
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return negative_errno();
+	struct enter e = { .target = target, .argv = argv, .shell = shell, .errfd = pipefd[1] };
+	int r;
+	if (out_fd >= 0 && argv) {
+		/* Unattended: a process group of its own that a cancel stops
+		 * whole, its output read line by line into the log, the
+		 * progress callback and out_fd. */
+		struct rsc_run_options o = {
+			.child_fn = enter_and_exec,
+			.userdata = &e,
+			.name = argv[0],
+			.line_level = RSC_LOG_INFO,
+			.out_fd = out_fd,
+		};
+		r = rsc_run(ctx, &o);
+	} else
+		r = run_in_foreground(&e);
+	close(pipefd[1]);
 	stop_leftovers(ctx, target);
 	int msg[2];
 	ssize_t k = read(pipefd[0], msg, sizeof(msg));
@@ -231,9 +259,5 @@ int rsc_chroot_run_fd(rsc_context *ctx, const char *target, char *const *argv, i
 		return log_error_errno(ctx, msg[0], "Cannot mount %s inside %s: %m",
 				       msg[1] >= 0 ? api_mounts[msg[1]].where : "a private namespace", target);
 	}
-	if (r < 0)
-		return negative_errno();
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return r;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,15 @@ static int ask_tty_line(const char *prompt, char *buf, size_t size) {
 		return -ENOKEY;
 	fputs(prompt, stdout);
 	fflush(stdout);
+	/* Wait in slices: a signal must not leave us blocked in the read. */
+	for (;;) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		int q = poll(&p, 1, 100);
+		if (cli_cancelled())
+			return -ECANCELED;
+		if (q > 0)
+			break;
+	}
 	if (!fgets(buf, (int)size, stdin))
 		return -ECANCELED;
 	buf[strcspn(buf, "\n")] = 0;

@@ -22,7 +22,7 @@ enum {
 	EXIT_NEEDS_FSCK = 12, /* a filesystem records errors: fsck before writing */
 	EXIT_AMBIGUOUS = 13,  /* several systems and none chosen */
 	EXIT_BUSY = 14,       /* the target is already mounted or in use */
-	EXIT_CANCELLED = 15,  /* interrupted (SIGINT/SIGTERM); what was done is undone */
+	EXIT_CANCELLED = 15,  /* interrupted (SIGINT/SIGTERM/SIGHUP); what was done is undone */
 	EXIT_FINDINGS = 20,   /* diagnose: problems that keep the system from booting */
 	EXIT_WARNINGS = 21,   /* diagnose: warnings only */
 	EXIT_NOTHING_TO_DO = 22, /* fix: no errors found; nothing was changed */
@@ -46,6 +46,9 @@ struct verb {
 	/* argv[0] is the verb; the verb parses its own options with
 	 * cli_getopt(), which also accepts every global option. */
 	int (*run)(struct cli *cli, int argc, char **argv);
+	/* Changes nothing (what it mounts is private to it): a signal makes
+	 * it exit 15 once it ends. The others decide themselves. */
+	bool read_only;
 };
 
 /* Global options usable before or after the verb. Verbs append theirs
@@ -66,6 +69,9 @@ enum {
  * follow the verb's arguments unless EXTRA_SHORT starts with '+'. */
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *extra_short,
 	       const struct option *extra, const char *verb_usage);
+/* True once SIGINT, SIGTERM or SIGHUP arrived (the context's cancel
+ * callback says the same to the library). */
+bool cli_cancelled(void);
 /* Maps a negative errno from the library to an exit code. */
 int cli_exit_code(int r);
 void cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

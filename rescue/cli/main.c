@@ -5,6 +5,7 @@
  * reports, and maps errors to the exit codes of docs/exit-codes.md.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +18,16 @@
 
 /* One table drives dispatch and --help. Keep verbs stable once documented. */
 static const struct verb verbs[] = {
-	{ "scan", "[--json]", "find disks, encrypted volumes and installed systems (read-only)", verb_scan },
-	{ "initramfs", "ls|cat|extract|verify IMAGE ...", "read, list and verify initramfs images", verb_initramfs },
-	{ "unlock", "[DEV...] [--key-file F]", "open LUKS volumes (passphrase from the terminal, a key file or an fd)", verb_unlock },
-	{ "mount", "[SYSTEM] [--target DIR] [--rw]", "mount an installed system following its fstab", verb_mount },
-	{ "chroot", "[--target DIR] [-- CMD...]", "run a shell or CMD inside the mounted system", verb_chroot },
-	{ "diagnose", "[SYSTEM] [--target DIR] [--json]", "find why a system does not boot, with evidence and fixes", verb_diagnose },
-	{ "fix", "[SYSTEM] [--dry-run] [--yes]", "plan the repair, show it, apply it with a journal, verify", verb_fix },
-	{ "undo", "[SYSTEM] [--target DIR]", "restore the files of the last repair from its journal", verb_undo },
-	{ "auto", "[--key-file F] [--dry-run] [--report F]", "unattended: unlock, mount, diagnose, repair, verify, report (also: rescue --auto)", verb_auto },
-	{ "umount", "", "undo every mount, unlock and activation made", verb_umount },
+	{ "scan", "[--json]", "find disks, encrypted volumes and installed systems (read-only)", verb_scan, true },
+	{ "initramfs", "ls|cat|extract|verify IMAGE ...", "read, list and verify initramfs images", verb_initramfs, true },
+	{ "unlock", "[DEV...] [--key-file F]", "open LUKS volumes (passphrase from the terminal, a key file or an fd)", verb_unlock, false },
+	{ "mount", "[SYSTEM] [--target DIR] [--rw]", "mount an installed system following its fstab", verb_mount, false },
+	{ "chroot", "[--target DIR] [-- CMD...]", "run a shell or CMD inside the mounted system", verb_chroot, false },
+	{ "diagnose", "[SYSTEM] [--target DIR] [--json]", "find why a system does not boot, with evidence and fixes", verb_diagnose, true },
+	{ "fix", "[SYSTEM] [--dry-run] [--yes]", "plan the repair, show it, apply it with a journal, verify", verb_fix, false },
+	{ "undo", "[SYSTEM] [--target DIR]", "restore the files of the last repair from its journal", verb_undo, false },
+	{ "auto", "[--key-file F] [--dry-run] [--report F]", "unattended: unlock, mount, diagnose, repair, verify, report (also: rescue --auto)", verb_auto, false },
+	{ "umount", "", "undo every mount, unlock and activation made", verb_umount, false },
 };
 
 static const struct option global_options[] = {
@@ -170,6 +171,36 @@ int cli_exit_code(int r) {
 	}
 }
 
+/* SIGINT, SIGTERM and SIGHUP do not kill us mid-way: the handler only
+ * records the request; the library sees it through the cancel callback
+ * (between steps, and every tenth of a second while a command runs),
+ * stops what runs, undoes the step, and the verb unwinds what it opened
+ * in reverse and exits 15. */
+static volatile sig_atomic_t cancel_requested;
+
+static void on_signal(int sig) {
+	cancel_requested = sig;
+}
+
+static bool cancel_fn(void *userdata) {
+	return cancel_requested != 0;
+}
+
+bool cli_cancelled(void) {
+	return cancel_requested != 0;
+}
+
+static void catch_signals(struct cli *cli) {
+	/* SA_RESTART: system calls in progress finish; prompts poll the flag
+	 * themselves. */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	rsc_context_set_cancel(cli->ctx, cancel_fn, NULL);
+}
+
 static void log_to_stderr(void *userdata, int level, const char *message) {
 	const char *prefix = level <= RSC_LOG_ERR ? "error: " : level == RSC_LOG_WARNING ? "warning: " : "";
 	fprintf(stderr, "rescue: %s%s\n", prefix, message);
@@ -223,7 +254,14 @@ int main(int argc, char **argv) {
 
 	/* The verb parses from its own argv[1]; reset getopt for it. */
 	optind = 0;
+	catch_signals(&cli);
 	r = verb->run(&cli, vargc, vargv);
+	/* A verb that changes nothing ends as it would have, a little later:
+	 * what it printed may be incomplete, so say it was interrupted. */
+	if (cancel_requested && verb->read_only && r != EXIT_USAGE)
+		r = EXIT_CANCELLED;
+	if (cancel_requested && r == EXIT_CANCELLED)
+		fprintf(stderr, "rescue: interrupted by %s\n", strsignal(cancel_requested));
 
 	strv_free(cli.images);
 	rsc_context_free(cli.ctx);

@@ -2,6 +2,7 @@
 /* rescue mount / chroot / umount. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <termios.h>
 #include <unistd.h>
@@ -12,28 +13,6 @@
 #include "cli.h"
 #include "macro.h"
 #include "rescue/assemble.h"
-
-static volatile sig_atomic_t cancel_requested;
-
-static void on_signal(int sig) {
-	cancel_requested = sig;
-}
-
-static bool cancelled(void *userdata) {
-	return cancel_requested != 0;
-}
-
-/* SIGINT/SIGTERM do not kill us mid-way: the library sees the request
- * between steps and undoes what it did. */
-static void catch_signals(struct cli *cli) {
-	/* SA_RESTART: system calls in progress finish; the request is seen
-	 * at the next step. */
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	rsc_context_set_cancel(cli->ctx, cancelled, NULL);
-}
 
 static const char mount_usage[] =
 	"Usage: rescue mount [SYSTEM] [--target DIR] [--rw] [--image FILE]...\n\n"
@@ -78,7 +57,6 @@ int verb_mount(struct cli *cli, int argc, char **argv) {
 	if (r < 0)
 		return cli_exit_code(r);
 	opts.images = cli->images;
-	catch_signals(cli);
 	_cleanup_free_ char *id = NULL;
 	r = rsc_mount_system(cli->ctx, &opts, &id);
 	if (r < 0) {
@@ -150,10 +128,19 @@ int verb_umount(struct cli *cli, int argc, char **argv) {
 	return EXIT_OK;
 }
 
-/* Reads one line (without its newline) from fd into buf. */
+/* Reads one line (without its newline) from fd into buf; -ECANCELED when
+ * a signal asked us to stop while waiting for it. */
 static int read_line(int fd, char *buf, size_t size) {
 	size_t n = 0;
 	for (;;) {
+		/* Wait in slices: a blocked read would not notice the signal
+		 * (SA_RESTART resumes it). */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int q = poll(&p, 1, 100);
+		if (cli_cancelled())
+			return -ECANCELED;
+		if (q == 0 || (q < 0 && errno == EINTR))
+			continue;
 		char c;
 		ssize_t k = read(fd, &c, 1);
 		if (k < 0) {
@@ -258,7 +245,13 @@ int verb_unlock(struct cli *cli, int argc, char **argv) {
 	}
 	opts.devices = optind < argc ? argv + optind : NULL;
 	opts.images = cli->images;
+	int start = rsc_undo_count(cli->ctx);
 	r = rsc_unlock(cli->ctx, &opts);
+	if (r == -ECANCELED && start >= 0) {
+		/* Interrupted: the volumes this run opened are closed again. */
+		rsc_undo_to(cli->ctx, (unsigned)start);
+		fprintf(stderr, "rescue unlock: interrupted; the volumes it opened were closed again\n");
+	}
 	if (r == -EPERM)
 		return EXIT_BAD_PASSPHRASE;
 	if (r < 0)

@@ -27,9 +27,11 @@ static const char auto_usage[] =
 	"(schema rescue-report/2, docs/report-json.md); a text summary goes to\n"
 	"standard output. --explain shows, before each phase, the commands a person\n"
 	"would type for it and why.\n\n"
+	"A repair an earlier run left unfinished (power cut, killed) is undone first.\n\n"
 	"Exit: 0 repaired, 22 nothing to do, 23 needs a person, 24 a step failed,\n"
 	"3 no system, 10 no key opened a volume, 11 no device-mapper, 13 several\n"
-	"systems (give --system), 15 interrupted (docs/exit-codes.md).\n";
+	"systems (give --system), 15 interrupted by SIGINT/SIGTERM/SIGHUP\n"
+	"(docs/exit-codes.md).\n";
 
 static void print_plan_summary(const rsc_session *s) {
 	const struct rsc_diagnosis *d = rsc_session_get_diagnosis(s);
@@ -125,12 +127,12 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 		code = EXIT_BUSY;
 	const struct rsc_plan *plan = rsc_session_get_plan(s);
 	const struct rsc_diagnosis *after = rsc_session_get_verified(s);
-	if (after && plan) {
+	if (plan && rsc_session_phase_state(s, RSC_PHASE_APPLY) != RSC_PHASE_TODO)
 		for (size_t i = 0; i < plan->n_actions; i++)
 			printf("  %zu. %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
 			       strna(plan->actions[i].result));
+	if (after && plan)
 		printf("rescue --auto: after the repair: %u error(s), %u warning(s)\n", after->errors, after->warnings);
-	}
 
 	json_object *rep = NULL;
 	if (rsc_session_report(s, &rep) >= 0) {

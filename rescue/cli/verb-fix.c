@@ -26,7 +26,8 @@ static const char fix_usage[] =
 	"  --target DIR   the system mounted read-write there (rescue mount --rw);\n"
 	"                 without it, it is mounted for this command and released after\n\n"
 	"Exit: 0 repaired, 22 nothing to do, 23 errors remain that need a person,\n"
-	"24 a step failed (rolled back), 20 (--dry-run) there is something to repair.\n";
+	"24 a step failed (rolled back), 20 (--dry-run) there is something to repair,\n"
+	"15 interrupted by SIGINT/SIGTERM/SIGHUP (the step running is rolled back).\n";
 
 static void print_plan(const struct rsc_plan *p) {
 	if (!p->n_actions)
@@ -160,7 +161,13 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 		if (r != -ECANCELED)
 			fprintf(stderr, "rescue fix: not applied%s\n",
 				isatty(STDIN_FILENO) ? "" : ": no terminal to ask; give --yes to apply the plan above");
-		code = r == -ECANCELED ? EXIT_CANCELLED : EXIT_USAGE;
+		else
+			/* Cancelled while a step ran: it was rolled back. */
+			for (size_t i = 0; i < plan->n_actions; i++)
+				if (plan->actions[i].status != RSC_ACTION_PLANNED)
+					printf("  %zu. %-7s %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
+					       plan->actions[i].title, strna(plan->actions[i].result));
+		code = r == -ECANCELED || cli_cancelled() ? EXIT_CANCELLED : EXIT_USAGE;
 		goto out;
 	}
 	/* Verify: look again, from scratch (also after a failed, rolled-back step). */

@@ -7,6 +7,15 @@
  * written next to their destination and renamed into place. A rebuilt
  * image is verified before it is kept: a generator can exit 0 and leave a
  * broken or empty image behind.
+ *
+ * Power cuts: the journal directory, each saved copy and each manifest
+ * line are on disk (fsync of the file and of its directory) before the
+ * change they announce begins, and the filesystems changed are synced
+ * after each action. The journal's "state" file says "running" until the
+ * apply returns, then "complete": a journal still "running" at the next
+ * start belongs to a repair cut short, and undoing it puts back exactly
+ * what was saved (a generator writes its image in place, so an image
+ * half-written when the power went is replaced by the saved one).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,7 +46,14 @@ struct journal {
 	FILE *manifest;
 	int log_fd;
 	unsigned n;
+	char **labels;      /* path, label, ... noted for the action running */
 };
+
+/* A directory's entries (a file created, renamed or removed in it) reach
+ * the disk only with an fsync of the directory itself. */
+static int fsync_dirfd(int dirfd) {
+	return fsync(dirfd) < 0 && errno != EINVAL ? negative_errno() : 0;
+}
 
 static int mkdirs_in_root(int rootfd, const char *path) {
 	_cleanup_free_ char *p = strdup(path);
@@ -57,6 +73,12 @@ static int mkdirs_in_root(int rootfd, const char *path) {
 					return parent;
 				if (mkdirat(parent, slash + 1, 0700) < 0 && errno != EEXIST)
 					return negative_errno();
+				/* Or a power cut could lose the journal's directory. */
+				*slash = 0;
+				_cleanup_close_ int ppfd = open_in_root(rootfd, *p ? p : "/", O_RDONLY | O_DIRECTORY);
+				*slash = '/';
+				if (ppfd >= 0)
+					fsync_dirfd(ppfd);
 			}
 			*s = c;
 			if (!c)
@@ -87,6 +109,16 @@ static int copy_fd_to(int src, int dirfd, const char *name) {
 	return 0;
 }
 
+/* "running" while changes are made, "complete" once the apply returned;
+ * written beside and renamed, so it is always one or the other. */
+static int journal_set_state(struct journal *j, const char *state) {
+	_cleanup_close_ int fd = openat(j->dirfd, "state.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", state) < 0 || fsync(fd) < 0 ||
+	    renameat(j->dirfd, "state.tmp", j->dirfd, "state") < 0)
+		return negative_errno();
+	return fsync_dirfd(j->dirfd);
+}
+
 static int journal_open(rsc_context *ctx, int rootfd, struct journal *j) {
 	char stamp[64];
 	time_t t = time(NULL);
@@ -103,8 +135,12 @@ static int journal_open(rsc_context *ctx, int rootfd, struct journal *j) {
 		_cleanup_close_ int parent = open_in_root(rootfd, JOURNAL_DIR, O_PATH | O_DIRECTORY);
 		if (parent < 0)
 			return parent;
-		if (mkdirat(parent, strrchr(j->dir, '/') + 1, 0700) == 0)
+		if (mkdirat(parent, strrchr(j->dir, '/') + 1, 0700) == 0) {
+			_cleanup_close_ int pfd = open_in_root(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY);
+			if (pfd < 0 || fsync_dirfd(pfd) < 0)
+				return log_error_errno(ctx, errno, "Cannot sync %s: %m", JOURNAL_DIR);
 			break;
+		}
 		if (errno != EEXIST)
 			return log_error_errno(ctx, errno, "Cannot create the journal %s: %m", j->dir);
 	}
@@ -116,6 +152,9 @@ static int journal_open(rsc_context *ctx, int rootfd, struct journal *j) {
 	j->log_fd = openat(j->dirfd, "log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (!j->manifest || j->log_fd < 0)
 		return log_error_errno(ctx, errno, "Cannot write the journal %s: %m", j->dir);
+	int r = journal_set_state(j, "running");
+	if (r < 0)
+		return log_error_errno(ctx, r, "Cannot write the journal %s: %m", j->dir);
 	return 0;
 }
 
@@ -127,6 +166,7 @@ static void journal_close(struct journal *j) {
 	if (j->log_fd >= 0)
 		close(j->log_fd);
 	free(j->dir);
+	strv_free(j->labels);
 }
 
 /* One manifest line, on disk before the change it announces. */
@@ -156,6 +196,8 @@ static int journal_save(struct journal *j, const char *path) {
 	char name[32];
 	snprintf(name, sizeof(name), "%u", ++j->n);
 	int r = copy_fd_to(fd, j->dirfd, name);
+	if (r >= 0)
+		r = fsync_dirfd(j->dirfd);
 	if (r < 0)
 		return log_error_errno(j->ctx, r, "Cannot save %s into the journal: %m", path);
 	r = journal_note(j, "saved", path, name);
@@ -172,6 +214,8 @@ static int journal_move(struct journal *j, const char *path) {
 	snprintf(name, sizeof(name), "%u", ++j->n);
 	int r = copy_fd_to(fd, j->dirfd, name);
 	if (r >= 0)
+		r = fsync_dirfd(j->dirfd);
+	if (r >= 0)
 		r = journal_note(j, "moved", path, name);
 	if (r < 0)
 		return log_error_errno(j->ctx, r, "Cannot move %s into the journal: %m", path);
@@ -183,7 +227,7 @@ static int journal_move(struct journal *j, const char *path) {
 	_cleanup_close_ int dfd = open_in_root(j->rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
 	if (dfd < 0 || unlinkat(dfd, slash + 1, 0) < 0)
 		return log_error_errno(j->ctx, errno, "Cannot remove %s after saving it: %m", path);
-	return 0;
+	return fsync_dirfd(dfd);
 }
 
 /* Puts the saved copy back (used to roll back a failed action). */
@@ -197,7 +241,7 @@ static int restore_from(int rootfd, int jdirfd, const char *path, const char *na
 	if (dfd < 0)
 		return dfd;
 	if (!name) /* it did not exist before */
-		return unlinkat(dfd, slash + 1, 0) < 0 && errno != ENOENT ? negative_errno() : 0;
+		return unlinkat(dfd, slash + 1, 0) < 0 && errno != ENOENT ? negative_errno() : fsync_dirfd(dfd);
 	_cleanup_close_ int src = openat(jdirfd, name, O_RDONLY | O_CLOEXEC);
 	if (src < 0)
 		return negative_errno();
@@ -209,6 +253,8 @@ static int restore_from(int rootfd, int jdirfd, const char *path, const char *na
 		r = negative_errno();
 	if (r < 0)
 		unlinkat(dfd, tmp, 0);
+	else
+		r = fsync_dirfd(dfd);
 	return r;
 }
 
@@ -274,7 +320,28 @@ static int note_label(const char *fpath, const struct stat *st, int type, struct
 	if (memchr(ctx, ' ', (size_t)n))
 		return 0;
 	int r = journal_note(labels_journal, "label", fpath + labels_root_len, ctx);
+	if (r >= 0 && (strv_extend(&labels_journal->labels, fpath + labels_root_len) < 0 ||
+		       strv_extend(&labels_journal->labels, ctx) < 0))
+		r = -ENOMEM;
 	return r < 0 ? r : 0;
+}
+
+static int restore_label(int rootfd, const char *path, const char *label) {
+	_cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return setxattr(proc, "security.selinux", label, strlen(label) + 1, 0) < 0 ? negative_errno() : 0;
+}
+
+/* Puts back the labels noted for the action that failed or was cut short. */
+static int restore_noted_labels(struct journal *j) {
+	int failed = 0;
+	for (size_t i = 0; j->labels && j->labels[i] && j->labels[i + 1]; i += 2)
+		if (restore_label(j->rootfd, j->labels[i], j->labels[i + 1]) < 0)
+			failed++;
+	return failed ? -EIO : 0;
 }
 
 static int journal_labels(struct journal *j, const char *root_dir, const char *path) {
@@ -336,6 +403,17 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		char name[32];
 		snprintf(name, sizeof(name), "%u", j->n);
 		r = run_logged(j, root_dir, a);
+		/* Tests cut the power here: the new image is in place, perhaps
+		 * only in the page cache, and the journal still "running". */
+		if (r == 0 && rsc_debug_pause(ctx, "RESCUE_DEBUG_AFTER_GENERATOR_MS", "apply: the generator wrote the image") < 0)
+			r = -ECANCELED;
+		if (r == -ECANCELED) {
+			/* Whatever it wrote so far is not kept. */
+			int q = restore_from(j->rootfd, j->dirfd, image, saved ? name : NULL);
+			set_strf(&a->result, "interrupted while %s ran; %s", a->argv[0],
+				 q < 0 ? "the previous image could NOT be restored" : "the previous state was restored");
+			return r;
+		}
 		_cleanup_free_ char *why = NULL;
 		if (r != 0)
 			set_strf(&why, "the generator exited with status %d (its output is in %s/log)", r, j->dir);
@@ -355,6 +433,15 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		if (saved < 0)
 			return set_strf(&a->result, "not started: %s could not be saved first", a->files[0]), saved;
 		r = run_logged(j, root_dir, a);
+		if (r == -ECANCELED) {
+			char name[32];
+			snprintf(name, sizeof(name), "%u", j->n);
+			int q = restore_from(j->rootfd, j->dirfd, a->files[0], saved ? name : NULL);
+			set_strf(&a->result, "interrupted while %s ran; %s", a->argv[0],
+				 q < 0 ? "the previous configuration could NOT be restored" :
+					 "the previous configuration was restored");
+			return r;
+		}
 		_cleanup_free_ char *text = NULL;
 		if (r == 0 && read_file_in_root(j->rootfd, a->files[0], READ_FILE_MAX, &text, NULL) >= 0 &&
 		    (strstr(text, "menuentry") || strstr(text, "blscfg")))
@@ -391,6 +478,7 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 				unlinkat(dfd, tmp, 0);
 			return set_strf(&a->result, "could not write %s: %s", path, rsc_strerror(r)), r;
 		}
+		fsync_dirfd(dfd);
 		return set_strf(&a->result, "written"), 0;
 	}
 
@@ -407,15 +495,42 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 			close(f);
 			return set_strf(&a->result, "a full relabel is scheduled for the next boot (no setfiles in the system)"), 0;
 		}
+		strv_free(j->labels);
+		j->labels = NULL;
 		STRV_FOREACH(f, a->files)
 			if ((r = journal_labels(j, root_dir, *f)) < 0)
 				return set_strf(&a->result, "could not record the labels of %s: %s", *f, rsc_strerror(r)), r;
 		r = run_logged(j, root_dir, a);
-		if (r != 0)
-			return set_strf(&a->result, "setfiles exited with status %d (output in %s/log)", r, j->dir), -EIO;
+		if (r != 0) {
+			/* setfiles stopped half-way: the labels it had changed go back. */
+			int q = restore_noted_labels(j);
+			if (r == -ECANCELED)
+				set_strf(&a->result, "interrupted while setfiles ran; %s",
+					 q < 0 ? "some labels could NOT be put back" : "the previous labels were put back");
+			else
+				set_strf(&a->result, "setfiles exited with status %d (output in %s/log); %s", r, j->dir,
+					 q < 0 ? "some labels could NOT be put back" : "the previous labels were put back");
+			return r == -ECANCELED ? r : -EIO;
+		}
 		return set_strf(&a->result, "relabelled"), 0;
 	}
 	return -EINVAL;
+}
+
+/* syncfs of every filesystem the action touched (the root and a separate
+ * /boot or ESP): a generator writes without fsync. */
+static void sync_changed(struct journal *j, const struct rsc_action *a) {
+	syncfs(j->rootfd);
+	STRV_FOREACH(f, a->files) {
+		_cleanup_free_ char *dir = strdup(*f);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		if (!slash)
+			continue;
+		*slash = 0;
+		_cleanup_close_ int fd = open_in_root(j->rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+		if (fd >= 0)
+			syncfs(fd);
+	}
 }
 
 int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
@@ -436,7 +551,7 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 		struct rsc_action *a = &p->actions[i];
 		if (r < 0 || rsc_context_cancelled(ctx)) {
 			a->status = RSC_ACTION_SKIPPED;
-			set_str(&a->result, r < 0 ? "skipped: an earlier step failed" : "skipped: interrupted");
+			set_str(&a->result, r < 0 && r != -ECANCELED ? "skipped: an earlier step failed" : "skipped: interrupted");
 			continue;
 		}
 		log_notice(ctx, "Step %zu/%zu: %s", i + 1, p->n_actions, a->title);
@@ -450,8 +565,14 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 			continue;
 		}
 		int q = apply_one(&j, root_dir, a);
+		/* What the step wrote (or put back) is on disk before the next
+		 * step, or the journal's end, is written. */
+		sync_changed(&j, a);
 		a->status = q < 0 ? RSC_ACTION_FAILED : RSC_ACTION_DONE;
-		if (q < 0) {
+		if (q == -ECANCELED) {
+			log_notice(ctx, "Step %zu interrupted: %s", i + 1, strna(a->result));
+			r = q;
+		} else if (q < 0) {
 			log_error(ctx, "Step %zu failed: %s", i + 1, strna(a->result));
 			r = -EIO;
 		} else
@@ -459,40 +580,90 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 	}
 	if (rsc_context_cancelled(ctx) && r >= 0)
 		r = -ECANCELED;
+	/* Every step is done, rolled back or skipped: what the journal
+	 * holds is what `undo` restores, and nothing is left half-way. */
+	int q = journal_set_state(&j, "complete");
+	if (q < 0)
+		log_warning_errno(ctx, q, "Cannot mark the journal %s complete: %m", j.dir);
 	journal_close(&j);
 	return r;
 }
 
-int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal) {
+/* The journals of the system, oldest first (names sort by time), not
+ * counting those undone already. */
+static int list_journals(int jfd, char ***ret) {
+	_cleanup_strv_free_ char **names = NULL;
+	int dup_fd = fcntl(jfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return negative_errno();
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && !strstr(de->d_name, ".undone") && strv_extend(&names, de->d_name) < 0) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	closedir(d);
+	if (names)
+		strv_sort_versions(names);
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+/* A journal left "running": its repair was cut short (power cut, the
+ * process killed). Journals of older versions have no state: complete. */
+static bool journal_unfinished(int jfd, const char *name) {
+	_cleanup_close_ int dfd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *state = NULL;
+	if (dfd < 0 || read_file_in_root(dfd, "state", 4096, &state, NULL) < 0)
+		return false;
+	return startswith(state, "running") != NULL;
+}
+
+int rsc_journal_find_unfinished(rsc_context *ctx, const char *root_dir, char **ret_journal) {
 	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return log_error_errno(ctx, errno, "%s: %m", root_dir);
 	_cleanup_close_ int jfd = open_in_root(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY);
+	if (jfd == -ENOENT)
+		return 0;
 	if (jfd < 0)
-		return log_error_errno(ctx, ENOENT, "No repair journal in %s%s: nothing to undo", root_dir, JOURNAL_DIR);
-	/* The newest journal not undone yet. */
+		return log_error_errno(ctx, jfd, "Cannot read %s%s: %m", root_dir, JOURNAL_DIR);
 	_cleanup_strv_free_ char **names = NULL;
-	DIR *d = fdopendir(dup(jfd));
-	struct dirent *de;
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' && !strstr(de->d_name, ".undone") && strv_extend(&names, de->d_name) < 0)
-			break;
-	if (d)
-		closedir(d);
-	if (!names)
-		return log_error_errno(ctx, ENOENT, "No repair journal left to undo in %s%s", root_dir, JOURNAL_DIR);
-	strv_sort_versions(names);
-	const char *name = names[strv_length(names) - 1];
+	int r = list_journals(jfd, &names);
+	if (r < 0)
+		return log_error_errno(ctx, r, "Cannot read %s%s: %m", root_dir, JOURNAL_DIR);
+	for (size_t i = strv_length(names); i-- > 0;)
+		if (journal_unfinished(jfd, names[i])) {
+			if (ret_journal && asprintf(ret_journal, "%s/%s", JOURNAL_DIR, names[i]) < 0)
+				return -ENOMEM;
+			return 1;
+		}
+	return 0;
+}
+
+/* Restores one journal (name: its directory in JOURNAL_DIR), newest
+ * change first, and marks it undone when everything went back. */
+static int undo_journal(rsc_context *ctx, int rootfd, int jfd, const char *name) {
 	_cleanup_close_ int dfd = openat(jfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_free_ char *text = NULL;
 	int r = dfd >= 0 ? read_file_in_root(dfd, "manifest", 1 << 20, &text, NULL) : -ENOENT;
 	if (r < 0)
 		return log_error_errno(ctx, r, "Journal %s has no readable manifest: %m", name);
+	/* A line cut short by a power cut announced a change that never
+	 * began: it is not acted on. */
+	char *end = strrchr(text, '\n');
+	if (end)
+		end[1] = 0;
+	else
+		text[0] = 0;
 	_cleanup_strv_free_ char **lines = NULL;
 	if (strv_split(text, "\n", &lines) < 0)
 		return -ENOMEM;
 	int restored = 0, failed = 0, labels = 0;
-	/* Newest change first. */
 	for (size_t i = strv_length(lines); i-- > 0;) {
 		char *l = lines[i], *path, *file = NULL;
 		const char *what = l;
@@ -511,18 +682,14 @@ int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal)
 		int q;
 		if (streq(what, "label")) {
 			/* file is the context here */
-			_cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW);
-			char proc[64];
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-			q = fd < 0 ? fd : setxattr(proc, "security.selinux", file, strlen(file) + 1, 0) < 0 ? -errno : 0;
-			if (q < 0)
+			q = restore_label(rootfd, path, file);
+			if (q < 0) {
 				log_error_errno(ctx, q, "Cannot restore the label of %s: %m", path);
-			else
-				log_debug(ctx, "Label of %s restored to %s", path, file);
-			if (q < 0)
 				failed++;
-			else
+			} else {
+				log_debug(ctx, "Label of %s restored to %s", path, file);
 				labels++;
+			}
 			continue;
 		}
 		q = restore_from(rootfd, dfd, path, file);
@@ -534,14 +701,57 @@ int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal)
 			restored++;
 		}
 	}
+	if (labels)
+		syncfs(rootfd);
 	if (!failed) {
 		char done[300];
 		snprintf(done, sizeof(done), "%s.undone", name);
-		renameat(jfd, name, jfd, done);
+		if (renameat(jfd, name, jfd, done) == 0)
+			fsync_dirfd(jfd);
 	}
 	if (labels)
 		log_info(ctx, "%d SELinux label(s) put back", labels);
-	if (ret_journal)
-		asprintf(ret_journal, "%s/%s", JOURNAL_DIR, name);
 	return failed ? -EIO : restored + labels;
+}
+
+static int open_journals(rsc_context *ctx, const char *root_dir, int *ret_rootfd, int *ret_jfd) {
+	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return log_error_errno(ctx, errno, "%s: %m", root_dir);
+	int jfd = open_in_root(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY);
+	if (jfd < 0)
+		return log_error_errno(ctx, ENOENT, "No repair journal in %s%s: nothing to undo", root_dir, JOURNAL_DIR);
+	*ret_rootfd = TAKE_FD(rootfd);
+	*ret_jfd = jfd;
+	return 0;
+}
+
+int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal) {
+	_cleanup_close_ int rootfd = -EBADF, jfd = -EBADF;
+	int r = open_journals(ctx, root_dir, &rootfd, &jfd);
+	if (r < 0)
+		return r;
+	/* The newest journal not undone yet. */
+	_cleanup_strv_free_ char **names = NULL;
+	r = list_journals(jfd, &names);
+	if (r < 0)
+		return log_error_errno(ctx, r, "Cannot read %s%s: %m", root_dir, JOURNAL_DIR);
+	if (!names)
+		return log_error_errno(ctx, ENOENT, "No repair journal left to undo in %s%s", root_dir, JOURNAL_DIR);
+	const char *name = names[strv_length(names) - 1];
+	r = undo_journal(ctx, rootfd, jfd, name);
+	if (ret_journal && asprintf(ret_journal, "%s/%s", JOURNAL_DIR, name) < 0)
+		return -ENOMEM;
+	return r;
+}
+
+int rsc_journal_undo_path(rsc_context *ctx, const char *root_dir, const char *journal) {
+	const char *name = strrchr(journal, '/') ? strrchr(journal, '/') + 1 : journal;
+	if (!*name || name[0] == '.' || strstr(name, ".undone"))
+		return log_error_errno(ctx, EINVAL, "%s is not a journal that can be undone", journal);
+	_cleanup_close_ int rootfd = -EBADF, jfd = -EBADF;
+	int r = open_journals(ctx, root_dir, &rootfd, &jfd);
+	if (r < 0)
+		return r;
+	return undo_journal(ctx, rootfd, jfd, name);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -171,4 +172,20 @@ void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, doub
 		.line = line,
 	};
 	ctx->progress_fn(ctx->progress_userdata, &p);
+}
+
+int rsc_debug_pause(rsc_context *ctx, const char *env, const char *where) {
+	/* Tests slow the steps down to interrupt one deterministically. */
+	const char *delay = secure_getenv(env);
+	if (delay && !rsc_context_cancelled(ctx)) {
+		log_info(ctx, "Step delay: %s", where);
+		double until = rsc_now() + (double)strtoul(delay, NULL, 10) / 1000.0;
+		while (rsc_now() < until && !rsc_context_cancelled(ctx))
+			usleep(50 * 1000);
+	}
+	return rsc_context_cancelled(ctx) ? -ECANCELED : 0;
+}
+
+int rsc_step_pause(rsc_context *ctx, const char *where) {
+	return rsc_debug_pause(ctx, "RESCUE_DEBUG_STEP_DELAY_MS", where);
 }

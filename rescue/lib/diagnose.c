@@ -651,6 +651,7 @@ static struct selabel_handle *open_policy(struct diag *g, int *ret_memfd) {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	struct selinux_opt opts[] = { { SELABEL_OPT_PATH, path } };
+	rsc_route_selinux_log(g->ctx);
 	struct selabel_handle *h = selabel_open(SELABEL_CTX_FILE, opts, ELEMENTSOF(opts));
 	if (!h) {
 		close(fd);

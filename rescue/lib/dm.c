@@ -19,6 +19,7 @@ bool dm_exists(const char *name) {
 }
 
 int dm_rename(rsc_context *ctx, const char *from, const char *to) {
+	rsc_route_dm_log(ctx);
 	if (dm_exists(to))
 		return log_error_errno(ctx, EEXIST, "Cannot rename %s to %s: a mapping of that name exists", from, to);
 	_cleanup_(dm_task_destroyp) struct dm_task *t = dm_task_create(DM_DEVICE_RENAME);

@@ -53,3 +53,38 @@ int mount_choose_system(rsc_context *ctx, const struct rsc_scan *scan, const cha
 int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan);
 int mount_activate_vgs(rsc_context *ctx, const struct rsc_scan *scan, bool rw);
 int mount_system_scanned(rsc_context *ctx, struct rsc_scan *scan, int si, const char *target, bool read_write);
+/* Between two steps of a phase: -ECANCELED when a cancel was asked for.
+ * Waits RESCUE_DEBUG_STEP_DELAY_MS first when that is set (and says so,
+ * naming where, at info level), so that tests can interrupt a given step
+ * deterministically. */
+int rsc_step_pause(rsc_context *ctx, const char *where);
+/* The same with the delay from another variable. */
+int rsc_debug_pause(rsc_context *ctx, const char *env, const char *where);
+
+/* libdevmapper's and libselinux's own messages into ctx's log (debug
+ * level) instead of stderr: call before using them (foreign-log.c). */
+void rsc_route_dm_log(rsc_context *ctx);
+void rsc_route_selinux_log(rsc_context *ctx);
+
+/* A command run by the library (run.c). */
+struct rsc_run_options {
+	const char *const *argv;  /* run with execvp, unless child_fn is set */
+	/* Runs in the child instead (after the process group, stdio and
+	 * signals are set up); returns only on failure. */
+	int (*child_fn)(void *userdata);
+	void *userdata;
+	const char *name;         /* prefix of its lines in the log; default argv[0] */
+	const char *what;         /* what the progress callback is told; default name */
+	int line_level;           /* log level of each output line; 0: RSC_LOG_DEBUG */
+	int out_fd;               /* its output is also copied here when > 0 */
+	char **ret_output;        /* its whole output (not on cancel) */
+	double grace;             /* seconds from SIGTERM to SIGKILL on cancel; 0: 5 */
+	bool no_cancel;           /* teardown: runs to its end even after a cancel */
+};
+/* Runs a command in a process group of its own, stdin /dev/null, its
+ * stdout and stderr read line by line into the log and progress callbacks.
+ * Returns its exit status (0..255; 127 when it could not be started),
+ * 128 + the signal that killed it, -ECANCELED when the context's cancel
+ * callback fired (the whole group was stopped and reaped first), or a
+ * negative errno when it could not be run at all. */
+int rsc_run(rsc_context *ctx, const struct rsc_run_options *o);

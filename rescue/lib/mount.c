@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dm.h"
@@ -163,51 +162,11 @@ static const char lvm_config[] =
 	"devices { filter = [ \"a|.*|\" ] global_filter = [ \"a|.*|\" ] } "
 	"activation { udev_sync = 0 udev_rules = 0 }";
 
-static int run_quiet(char *const argv[], char **ret_output) {
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return negative_errno();
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return negative_errno();
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	_cleanup_fclose_ FILE *f = fdopen(pipefd[0], "r");
-	char *out = NULL;
-	size_t len = 0;
-	if (f) {
-		FILE *m = open_memstream(&out, &len);
-		char buf[4096];
-		size_t k;
-		while (m && (k = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, k, m);
-		if (m)
-			fclose(m);
-	} else
-		close(pipefd[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			free(out);
-			return negative_errno();
-		}
-	if (ret_output)
-		*ret_output = out;
-	else
-		free(out);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+/* A tool's exit status (127: not installed) with its output, or
+ * -ECANCELED when a cancel stopped it. */
+static int run_quiet(rsc_context *ctx, char *const argv[], char **ret_output) {
+	struct rsc_run_options o = { .argv = (const char *const *)argv, .ret_output = ret_output };
+	return rsc_run(ctx, &o);
 }
 
 /* The MD arrays the kernel has now (md127, ...), active or not. */
@@ -234,6 +193,9 @@ static char **md_arrays(void) {
  * is assembled is recorded, so that umount stops exactly that. Returns how
  * many arrays appeared. */
 int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan) {
+	int r = rsc_step_pause(ctx, "activate: before MD arrays");
+	if (r < 0)
+		return r;
 	bool members = false;
 	for (size_t i = 0; i < scan->n_devices && !members; i++)
 		members = scan->devices[i].node && streq_ptr(scan->devices[i].type, "linux_raid_member");
@@ -243,7 +205,9 @@ int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan) {
 	char *argv[] = { (char *)"mdadm", (char *)"--assemble", (char *)"--scan", (char *)"--run",
 			 (char *)"--config=partitions", NULL };
 	_cleanup_free_ char *out = NULL;
-	int r = run_quiet(argv, &out);
+	r = run_quiet(ctx, argv, &out);
+	if (r < 0 && r != -ECANCELED)
+		return r;
 	if (r == 127) {
 		log_warning(ctx, "MD RAID members found, but mdadm(8) is not installed: their arrays stay unassembled");
 		return 0;
@@ -265,6 +229,8 @@ int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan) {
 		(void)read_first_line(path, &raid);
 		snprintf(path, sizeof(path), "/sys/block/%s/md/level", *a);
 		(void)read_first_line(path, &level);
+		if (r == -ECANCELED)
+			continue; /* recorded, so that the teardown stops it */
 		if (degraded && strtoul(degraded, NULL, 10) > 0)
 			log_warning(ctx, "MD array %s (%s) is degraded: %s of its %s members are missing. It was started "
 				    "anyway and runs without redundancy; replace the missing member (mdadm --add) once "
@@ -272,6 +238,8 @@ int mount_assemble_md(rsc_context *ctx, const struct rsc_scan *scan) {
 		else
 			log_info(ctx, "Assembled MD array %s (%s)", *a, strna(level));
 	}
+	if (r == -ECANCELED)
+		return r;
 	if (r != 0 && n == 0) {
 		for (char *p = out; p && *p; p++)
 			if (*p == '\n')
@@ -308,9 +276,19 @@ int mount_activate_vgs(rsc_context *ctx, const struct rsc_scan *scan, bool rw) {
 		char *argv[] = { (char *)"lvm", (char *)"vgchange", (char *)"-ay", (char *)"--config",
 				 (char *)lvm_config, vg->name, NULL };
 		_cleanup_free_ char *out = NULL;
-		int r = run_quiet(argv, &out);
+		int r = rsc_step_pause(ctx, "activate: before a volume group");
+		if (r >= 0)
+			r = run_quiet(ctx, argv, &out);
 		for (size_t k = 0; k < nfds; k++)
 			close(fds[k]);
+		if (r == -ECANCELED) {
+			/* Stopped half-way, some of its LVs may be active: recorded,
+			 * so that the teardown deactivates them. */
+			int q = rsc_undo_record(ctx, RSC_UNDO_VG, vg->name);
+			return q < 0 ? q : r;
+		}
+		if (r < 0)
+			return r;
 		/* One line for a message: lvm indents and wraps its own. */
 		for (char *p = out; p && *p; p++)
 			if (*p == '\n')
@@ -418,15 +396,9 @@ int mount_system_scanned(rsc_context *ctx, struct rsc_scan *scan, int si, const 
 				todo[n++] = &s->fstab[i];
 	if (todo)
 		qsort(todo, n, sizeof(*todo), cmp_target_depth);
-	/* Tests slow the steps down to interrupt one deterministically. */
-	const char *delay = secure_getenv("RESCUE_DEBUG_STEP_DELAY_MS");
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if (delay)
-			usleep((useconds_t)strtoul(delay, NULL, 10) * 1000);
-		if (rsc_context_cancelled(ctx)) {
-			r = -ECANCELED;
+		if ((r = rsc_step_pause(ctx, "mount: before a mount point")) < 0)
 			break;
-		}
 		int dev = s->fstab_device[todo[i] - s->fstab];
 		if (dev < 0) {
 			log_warning(ctx, "%s: fstab names %s on %s, which was not found; it stays unmounted%s", s->id,

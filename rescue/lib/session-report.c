@@ -170,6 +170,14 @@ int rsc_session_report(const rsc_session *s, struct json_object **ret) {
 		json_object_object_add(u, "changes", json_object_new_int(undone));
 		json_object_object_add(rep, "undone", u);
 	}
+	const char *unfinished = NULL;
+	int unfinished_undone = rsc_session_get_unfinished(s, &unfinished);
+	if (unfinished) {
+		json_object *u = json_object_new_object();
+		json_object_object_add(u, "journal", jstr(unfinished));
+		json_object_object_add(u, "undone", unfinished_undone >= 0 ? json_object_new_int(unfinished_undone) : NULL);
+		json_object_object_add(rep, "unfinished_journal", u);
+	}
 	json_object_object_add(rep, "started", json_object_new_int64((int64_t)s_started(s)));
 	json_object_object_add(rep, "seconds", json_object_new_int((int)(time(NULL) - s_started(s))));
 

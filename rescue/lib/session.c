@@ -62,6 +62,9 @@ struct rsc_session {
 	int applied;
 	char *undone_journal;
 	int undone;
+	char *unfinished;       /* an interrupted repair's journal found at mount */
+	int unfinished_undone;  /* changes it put back, -1 when left */
+	bool unfinished_checked;
 
 	enum rsc_phase_state state[_RSC_PHASE_MAX];
 	double seconds[_RSC_PHASE_MAX];
@@ -120,6 +123,7 @@ int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rs
 	s->old_ns = -1;
 	s->si = -1;
 	s->mount_mark = -1;
+	s->unfinished_undone = -1;
 	s->started = time(NULL);
 	s->t0 = rsc_now();
 	s->read_write = opts->read_write;
@@ -186,6 +190,7 @@ rsc_session *rsc_session_free(rsc_session *s) {
 	free(s->target);
 	free(s->system_id);
 	free(s->undone_journal);
+	free(s->unfinished);
 	rsc_scan_free(s->scan);
 	rsc_scan_free(s->at);
 	checks_clear(&s->checks);
@@ -423,10 +428,60 @@ static int private_target(rsc_session *s) {
 	return set_str(&s->target, s->dir);
 }
 
+/* A repair cut short (power cut, killed) may have left a change half made:
+ * found right after mounting, before anything looks at the system, and
+ * (asked, or in advance) put back. A dry run only says so. */
+static int handle_unfinished(rsc_session *s) {
+	if (s->unfinished_checked)
+		return 0;
+	s->unfinished_checked = true;
+	_cleanup_free_ char *j = NULL;
+	int r = rsc_journal_find_unfinished(s->ctx, s->target, &j);
+	if (r <= 0)
+		return r;
+	const char *id = s->system_id ? s->system_id : "the system";
+	free(s->unfinished);
+	s->unfinished = TAKE_PTR(j);
+	if (s->dry_run) {
+		log_notice(s->ctx, "%s: an earlier repair was interrupted (journal %s); a dry run leaves it; the repair "
+			   "undoes it first", id, s->unfinished);
+		return 0;
+	}
+	char text[512];
+	snprintf(text, sizeof(text), "An earlier repair of %s was interrupted (journal %s): some of its changes may be "
+		 "half made. Put back everything it saved?", id, s->unfinished);
+	struct rsc_question q = { .kind = RSC_ASK_UNFINISHED_JOURNAL, .subject = s->unfinished, .text = text };
+	int a = s->assume_yes ? RSC_ANSWER_UNDO : rsc_ask(s->ctx, &q);
+	if (a != RSC_ANSWER_UNDO) {
+		log_notice(s->ctx, "%s: an earlier repair was interrupted (journal %s); it was left as it is", id,
+			   s->unfinished);
+		return a == RSC_ANSWER_CANCEL ? -ECANCELED : 0;
+	}
+	if (!s->mounted_rw && !s->mounted_at) {
+		r = rsc_session_mount(s, true);
+		if (r < 0)
+			return r;
+	}
+	log_notice(s->ctx, "%s: an earlier repair was interrupted (journal %s): undoing it first", id, s->unfinished);
+	r = rsc_journal_undo_path(s->ctx, s->target, s->unfinished);
+	if (r < 0) {
+		s->outcome = RSC_OUTCOME_REPAIR_FAILED;
+		return log_error_errno(s->ctx, r, "The interrupted repair could not be undone (%m); nothing else was "
+				       "changed");
+	}
+	s->unfinished_undone = r;
+	log_notice(s->ctx, "The interrupted repair was undone: %d change(s) put back", r);
+	/* What was found before the undo is stale. */
+	return identify_mounted(s);
+}
+
 int rsc_session_mount(rsc_session *s, bool read_write) {
 	if (s->mounted_at) {
 		s->state[RSC_PHASE_MOUNT] = RSC_PHASE_NOT_NEEDED;
-		return identify_mounted(s) < 0 ? -EIO : 1;
+		if (identify_mounted(s) < 0)
+			return -EIO;
+		int q = handle_unfinished(s);
+		return q < 0 ? q : 1;
 	}
 	if (s->mount_mark >= 0 && (s->mounted_rw || !read_write))
 		return 0;
@@ -457,7 +512,10 @@ int rsc_session_mount(rsc_session *s, bool read_write) {
 		s->mounted_rw = read_write;
 		r = identify_mounted(s);
 	}
-	return phase_end(s, RSC_PHASE_MOUNT, r < 0 ? r : 0);
+	r = phase_end(s, RSC_PHASE_MOUNT, r < 0 ? r : 0);
+	if (r >= 0)
+		r = handle_unfinished(s);
+	return r;
 }
 
 static const struct rsc_system *mounted_system(const rsc_session *s) {
@@ -790,4 +848,10 @@ time_t s_started(const rsc_session *s) {
 }
 rsc_context *s_ctx(const rsc_session *s) {
 	return s->ctx;
+}
+
+int rsc_session_get_unfinished(const rsc_session *s, const char **ret_journal) {
+	if (ret_journal)
+		*ret_journal = s->unfinished;
+	return s->unfinished_undone;
 }

@@ -16,7 +16,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <linux/loop.h>
 #include <unistd.h>
 
@@ -199,29 +198,15 @@ static bool is_mountpoint(const char *path) {
 	return false;
 }
 
-/* ARGV (a tool and up to three arguments, NULL-terminated) quietly; 0 when
- * it exits 0. */
+/* ARGV (a tool and up to three arguments, NULL-terminated), its output
+ * into the debug log; 0 when it exits 0. Teardown runs to its end even
+ * after a cancel: it is what a cancel asks for. */
 static int run_tool(rsc_context *ctx, const char *const argv[]) {
-	pid_t pid = fork();
-	if (pid < 0)
-		return negative_errno();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (devnull >= 0) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-		}
-		/* Descriptors of ours that lvm inherits are harmless: say so, or it
-		 * warns about each one. */
-		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return negative_errno();
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	struct rsc_run_options o = { .argv = argv, .no_cancel = true };
+	int r = rsc_run(ctx, &o);
+	if (r < 0)
+		return r;
+	if (r != 0)
 		return log_debug_errno(ctx, EIO, "%s %s %s failed", argv[0], strempty(argv[1]), strempty(argv[2])), -EIO;
 	return 0;
 }

@@ -130,6 +130,8 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		if (!streq_ptr(d->type, "crypto_LUKS") || !wanted(d, opts->devices))
 			continue;
 		found++;
+		if ((r = rsc_step_pause(ctx, "unlock: before a volume")) < 0)
+			break;
 		_cleanup_free_ char *name = NULL, *loopnode = NULL;
 		if (asprintf(&name, "luks-%s", strna(d->uuid)) < 0) {
 			r = -ENOMEM;
@@ -263,6 +265,10 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 					    "'modprobe dm_crypt'", d->name);
 			break;
 		}
+		if (q == -ECANCELED) {
+			r = q;
+			break;
+		}
 		if (q == -ENOKEY) {
 			r = log_error_errno(ctx, ENOKEY, "%s: locked, and there is nobody to ask for its passphrase: "
 					    "give a key file or a passphrase", d->name);
@@ -282,6 +288,9 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 		}
 		log_info(ctx, "%s unlocked as /dev/mapper/%s", d->name, name);
 		opened++;
+		/* Recorded above: a cancel now is undone by the caller's teardown. */
+		if ((r = rsc_step_pause(ctx, "unlock: a volume was opened")) < 0)
+			break;
 	}
 	rsc_scan_free(own);
 	crypt_set_log_callback(NULL, NULL, NULL);

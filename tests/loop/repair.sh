@@ -8,7 +8,9 @@
 #  - catalogue 3: /boot too full and the image broken: fix moves only
 #    unused files (listed) into the journal, never the kernel, then rebuilds;
 #  - fault injection: the generator dies mid-run: the previous image is put
-#    back byte for byte and the exit code says the repair failed.
+#    back byte for byte and the exit code says the repair failed;
+#  - SIGTERM while the generator runs: it and what it started are stopped,
+#    the previous image is put back, nothing stays mounted, exit 15.
 . "$(dirname "$0")/../lib/testlib.sh"
 need_root
 need_cmd jq sfdisk
@@ -102,3 +104,35 @@ open_img $w/c.img
 [ "$broken" = "$(sha256sum < $m/boot/initrd.img-$K)" ] || fail "the previous image was not put back"
 test_release
 echo "ok: a generator killed mid-run: the previous image is back byte for byte, exit 24"
+
+# --- SIGTERM while the generator runs ---
+cp --sparse=always "$img" $w/d.img
+open_img $w/d.img
+truncate -s 2M $m/boot/initrd.img-$K
+broken=$(sha256sum < $m/boot/initrd.img-$K)
+# A stand-in that writes part of an image, starts a process of its own in
+# the background and works on: all of it must stop on the signal.
+mv $m/usr/bin/dracut $m/usr/bin/dracut.real
+printf '#!/bin/sh\nhead -c 12345 /dev/urandom > /boot/initrd.img-%s\nsleep 3217 &\nsleep 3218\n' $K > $m/usr/bin/dracut
+chmod +x $m/usr/bin/dracut
+test_release
+set +e
+"$RESCUE" fix --yes --image $w/d.img > $w/term.txt 2>&1 &
+pid=$!
+for _ in $(seq 600); do pgrep -f '^sleep 3218' > /dev/null && break; sleep 0.1; done
+pgrep -f '^sleep 3217' > /dev/null || { cat $w/term.txt; fail "SIGTERM: the stand-in generator was not seen running"; }
+t0=$(date +%s%N)
+kill -TERM $pid
+wait $pid; rc=$?
+set -e
+took=$((($(date +%s%N) - t0) / 1000000))
+cat $w/term.txt
+[ $rc -eq 15 ] || fail "SIGTERM: expected 15 (cancelled), got $rc"
+if pgrep -f '^sleep 321[78]' > /dev/null; then pkill -f '^sleep 321[78]'; fail "SIGTERM: the generator or its child was left running"; fi
+grep -q 'interrupted while dracut ran; the previous state was restored' $w/term.txt || fail "SIGTERM: the step is not reported rolled back"
+losetup -a | grep -q "$w/d.img" && fail "SIGTERM: a loop device of the image is left"
+open_img $w/d.img
+[ "$broken" = "$(sha256sum < $m/boot/initrd.img-$K)" ] || fail "SIGTERM: the previous image was not put back"
+grep -q '^complete' $m/var/lib/rescue/journal/*/state || fail "SIGTERM: the journal is not marked complete"
+test_release
+echo "ok: SIGTERM while the generator runs: stopped with its child in ${took} ms, the previous image back, exit 15"

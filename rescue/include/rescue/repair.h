@@ -63,7 +63,9 @@ const char *rsc_action_status_to_string(enum rsc_action_status s);
 int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *f);
 /* Applies the plan to the system mounted read-write at root_dir. Stops at
  * the first failed action (each failed action is rolled back). Returns 0
- * when every action succeeded, -EIO when one failed. */
+ * when every action succeeded, -EIO when one failed, -ECANCELED when the
+ * context's cancel callback fired: the command running was stopped, its
+ * action rolled back like a failed one, and later actions not begun. */
 int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir);
 /* Restores the newest journal of the system at root_dir: saved files are
  * copied back, moved files moved back, files that did not exist removed.
@@ -73,5 +75,16 @@ int rsc_journal_undo(rsc_context *ctx, const char *root_dir, char **ret_journal)
  * "$R", the journal at "$J"), also for file moves and relabels. Freed by
  * the caller; NULL when out of memory. */
 char *rsc_action_shell(const struct rsc_action *a);
+/* A repair cut short (power cut, the process killed) leaves its journal
+ * marked unfinished: some of its changes may be half made. Finds the
+ * newest such journal of the system at root_dir. Returns 1 and its path
+ * as the system sees it (/var/lib/rescue/journal/<time>) in *ret_journal
+ * (may be NULL), 0 when there is none, or a negative errno. */
+int rsc_journal_find_unfinished(rsc_context *ctx, const char *root_dir, char **ret_journal);
+/* Restores one named journal (a path as rsc_journal_find_unfinished
+ * returns it) exactly as rsc_journal_undo restores the newest: every
+ * change it announced is put back, whether it was made, half made or not
+ * begun. Returns the number of changes put back. */
+int rsc_journal_undo_path(rsc_context *ctx, const char *root_dir, const char *journal);
 struct json_object;
 int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret);

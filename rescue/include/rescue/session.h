@@ -100,6 +100,9 @@ int rsc_session_teardown(rsc_session *s);      /* unmount, deactivate, close, in
 /* Restores the newest repair journal of the mounted system. Returns the
  * number of changes put back, -ENOENT when there is none. */
 int rsc_session_undo(rsc_session *s);
+/* An interrupted repair's journal found when the system was mounted (NULL
+ * when none) and the changes its undo put back (-1: it was left). */
+int rsc_session_get_unfinished(const rsc_session *s, const char **ret_journal);
 /* After rsc_session_undo: the changes put back, and the journal's path. */
 int rsc_session_get_undone(const rsc_session *s, const char **ret_journal);
 

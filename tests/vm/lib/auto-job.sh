@@ -99,7 +99,7 @@ assert_released || bad "rescue --auto --dry-run left something behind"
 
 step "rescue --auto"
 t0=$SECONDS
-rescue --auto --key-file /tmp/key --report "$OUT/report.json" > "$OUT/auto.txt" 2>&1
+rescue --explain --auto --key-file /tmp/key --report "$OUT/report.json" > "$OUT/auto.txt" 2>&1
 rc=$?
 echo "$rc" > "$OUT/auto.rc"
 echo "$((SECONDS - t0))" > "$OUT/auto.seconds"
