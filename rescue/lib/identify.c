@@ -676,7 +676,7 @@ static void teardown(struct identify *id) {
 int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 	if (geteuid() != 0) {
 		log_warning(ctx, "Finding installed systems needs root (filesystems are mounted read-only to look "
-				 "inside); showing devices only. Run 'sudo rescue scan'.");
+				 "inside); showing devices only. Run it as root to see them.");
 		scan->n_problems++;
 		return -RSC_ERR_NOT_ROOT;
 	}

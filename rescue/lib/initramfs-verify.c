@@ -1042,7 +1042,7 @@ int rsc_initramfs_verify(rsc_context *ctx, rsc_initramfs *img, const char *root_
 
 	r = pick_kver(rootfd, &f, kver, &v->kver);
 	if (r < 0) {
-		log_error_errno(ctx, r, "Cannot tell the kernel version: several in %s/lib/modules and in the image; name one with --kver", root_dir);
+		log_error_errno(ctx, r, "Cannot tell the kernel version: several in %s/lib/modules and in the image; name the one to check", root_dir);
 		goto fail;
 	}
 	v->generator = strdup(f.dracut ? "dracut" : f.initramfs_tools ? "initramfs-tools" : "unknown");

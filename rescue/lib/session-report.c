@@ -30,7 +30,7 @@ static char *failure_text(const rsc_session *s, enum rsc_phase phase, int error)
 	char *t = NULL;
 	const char *what = NULL;
 	if (error == -ECANCELED)
-		what = "interrupted; what was done was undone";
+		what = "cancelled: interrupted by a signal; the step running was rolled back and everything released";
 	else if (phase == RSC_PHASE_UNLOCK && (error == -EPERM || error == -ENOKEY))
 		what = "not unlocked: the key or passphrase opens no volume";
 	else if (error == -RSC_ERR_NO_SYSTEM)

@@ -470,7 +470,7 @@ static int handle_unfinished(rsc_session *s) {
 				       "changed");
 	}
 	s->unfinished_undone = r;
-	log_notice(s->ctx, "The interrupted repair was undone: %d change(s) put back", r);
+	log_notice(s->ctx, "%s: the interrupted repair was undone: %d change(s) put back", id, r);
 	/* What was found before the undo is stale. */
 	return identify_mounted(s);
 }

@@ -89,7 +89,7 @@ interrupt_auto() {
 luks_open() { [ -b "/dev/mapper/luks-$LUUID" ]; }
 # The system is mounted in rescue --auto's own mount namespace ($pid: the
 # rescue --auto interrupt_auto started).
-auto_mounted() { grep -q ' /tmp/rescue-auto\.[^ /]* ' "/proc/$pid/mounts"; }
+auto_mounted() { grep -q -E ' /tmp/rescue-(auto|session)\.[^ /]* ' "/proc/$pid/mounts"; }
 
 interrupt_auto unlock 'Step delay: unlock: a volume was opened' luks_open
 interrupt_auto activate 'Step delay: activate:' luks_open
