@@ -3,7 +3,7 @@
 #   make                build librescue.a and the rescue CLI into $(BUILD)/
 #   make check          every test tier (unit+fixtures under ASan/UBSan, loop, vm)
 #   make check-unit     unit and fixture tests only (any user)
-#   make demo           scan a cached demo disk holding a real Debian install
+#   make demo           break, repair and undo a copy of a cached demo disk holding a real Debian install
 #   make fuzz           run every libFuzzer target for FUZZ_SECONDS each
 #   make install        install into $(DESTDIR)$(PREFIX)
 #   make deps           install the Debian packages everything needs (root)

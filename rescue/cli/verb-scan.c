@@ -222,7 +222,7 @@ int verb_scan(struct cli *cli, int argc, char **argv) {
 			       "on this machine's disks");
 			bool locked = false;
 			for (size_t i = 0; i < scan->n_devices; i++)
-				locked = locked || streq_ptr(scan->devices[i].state, "locked: needs passphrase");
+				locked = locked || scan->devices[i].status == RSC_DEVICE_LOCKED;
 			if (locked)
 				printf("Encrypted volumes are locked: a system may be inside one.\n");
 			else if (!opts.root_dir && !cli->images)

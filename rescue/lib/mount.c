@@ -139,7 +139,7 @@ int mount_choose_system(rsc_context *ctx, const struct rsc_scan *scan, const cha
 	if (scan->n_systems == 0) {
 		bool locked = false;
 		for (size_t i = 0; i < scan->n_devices; i++)
-			locked = locked || streq_ptr(scan->devices[i].state, "locked: needs passphrase");
+			locked = locked || scan->devices[i].status == RSC_DEVICE_LOCKED;
 		log_error(ctx, "No installed system found%s", locked ? "; encrypted volumes are locked: "
 								       "unlock them first" : "");
 		return -RSC_ERR_NO_SYSTEM;

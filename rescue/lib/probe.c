@@ -142,6 +142,7 @@ static int probe_lvm(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd, i
 	struct rsc_device *dev = &scan->devices[idx];
 	int r = lvm_read_pv(fd, dev->offset, dev->size, &info);
 	if (r == -ENODATA) {
+		dev->status = RSC_DEVICE_PV_NO_METADATA;
 		set_str(&dev->state, "LVM PV without a metadata copy: its VG is named by the other PVs");
 		return 0;
 	}
@@ -195,6 +196,7 @@ static int probe_lvm(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd, i
 			r = set_str(&d->file, dev->file);
 			d->offset = dev->offset + lv->offset;
 			d->size = lv->size;
+			d->status = RSC_DEVICE_INACTIVE;
 			set_str(&d->state, "inactive: read through its extents");
 			if (d->offset + d->size > dev->offset + dev->size) {
 				set_str(&d->error, "extends past the end of its PV (truncated device?)");
@@ -235,10 +237,13 @@ static int probe_device(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd
 	dev = &scan->devices[idx];
 	if (r == 1) {
 		int t = partition_type_index(dev->part_type);
-		if (t >= 0 && partition_types[t].no_content)
+		if (t >= 0 && partition_types[t].no_content) {
+			dev->status = RSC_DEVICE_NO_CONTENT;
 			set_str(&dev->state, partition_types[t].name);
-		else if (!dev->error && dev->kind != RSC_DEVICE_DISK && dev->kind != RSC_DEVICE_IMAGE)
+		} else if (!dev->error && dev->kind != RSC_DEVICE_DISK && dev->kind != RSC_DEVICE_IMAGE) {
+			dev->status = RSC_DEVICE_UNRECOGNISED;
 			set_str(&dev->state, "no filesystem or volume signature recognised");
+		}
 		return 0;
 	}
 	if (streq_ptr(dev->table, "PMBR")) {
@@ -261,12 +266,16 @@ static int probe_device(rsc_context *ctx, struct rsc_scan *scan, int idx, int fd
 	if (streq(dev->type, "crypto_LUKS")) {
 		/* Unlocked mappings show up as their own devices; until
 		 * then, the contents are out of reach. */
-		if (!dev->state)
+		if (!dev->state) {
+			dev->status = RSC_DEVICE_LOCKED;
 			set_str(&dev->state, "locked: needs passphrase");
+		}
 	} else if (streq(dev->type, "LVM2_member"))
 		return probe_lvm(ctx, scan, idx, fd, depth);
-	else if (streq(dev->type, "linux_raid_member"))
+	else if (streq(dev->type, "linux_raid_member")) {
+		dev->status = RSC_DEVICE_MD_MEMBER;
 		set_strf(&dev->state, "MD RAID member%s%s", dev->label ? " of array " : "", strempty(dev->label));
+	}
 	return 0;
 }
 
@@ -489,8 +498,10 @@ static int probe_stacked(rsc_context *ctx, struct rsc_scan *scan, const char *sy
 		}
 		if ((r = set_str(&dev->file, dev->node)) < 0)
 			break;
-		if (kind == RSC_DEVICE_CRYPT)
+		if (kind == RSC_DEVICE_CRYPT) {
+			scan->devices[parent].status = RSC_DEVICE_UNLOCKED;
 			set_strf(&scan->devices[parent].state, "unlocked as %s", dev->node);
+		}
 		_cleanup_close_ int fd = open(dev->file, O_RDONLY | O_CLOEXEC);
 		uint64_t sz = 0;
 		if (fd < 0 || ioctl(fd, BLKGETSIZE64, &sz) < 0) {
@@ -545,4 +556,15 @@ int probe_block_devices(rsc_context *ctx, struct rsc_scan *scan, const char *sys
 			return r;
 	}
 	return probe_stacked(ctx, scan, sys_dir);
+}
+
+static const char *const device_states[_RSC_DEVICE_STATE_MAX] = {
+	[RSC_DEVICE_STATE_NONE] = "none",         [RSC_DEVICE_LOCKED] = "locked",
+	[RSC_DEVICE_UNLOCKED] = "unlocked",       [RSC_DEVICE_INACTIVE] = "inactive",
+	[RSC_DEVICE_PV_NO_METADATA] = "pv-no-metadata", [RSC_DEVICE_MD_MEMBER] = "md-member",
+	[RSC_DEVICE_NO_CONTENT] = "no-content",   [RSC_DEVICE_UNRECOGNISED] = "unrecognised",
+};
+
+const char *rsc_device_state_to_string(enum rsc_device_state s) {
+	return (unsigned)s < _RSC_DEVICE_STATE_MAX ? device_states[s] : NULL;
 }

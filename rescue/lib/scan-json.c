@@ -70,6 +70,8 @@ static json_object *device_json(struct jb *b, const struct rsc_scan *scan, const
 	add(b, o, "version", jstr(d->version));
 	add(b, o, "vg", jstr(d->vg));
 	add(b, o, "state", jstr(d->state));
+	if (d->status != RSC_DEVICE_STATE_NONE)
+		add(b, o, "status", json_object_new_string(rsc_device_state_to_string(d->status)));
 	add(b, o, "error", jstr(d->error));
 	return o;
 }

@@ -284,8 +284,7 @@ int rsc_session_discover(rsc_session *s) {
 
 static bool has_locked_luks(const struct rsc_scan *scan) {
 	for (size_t i = 0; scan && i < scan->n_devices; i++)
-		if (streq_ptr(scan->devices[i].type, "crypto_LUKS") &&
-		    !(scan->devices[i].state && startswith(scan->devices[i].state, "unlocked")))
+		if (scan->devices[i].status == RSC_DEVICE_LOCKED)
 			return true;
 	return false;
 }

@@ -137,7 +137,7 @@ int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts) {
 			r = -ENOMEM;
 			break;
 		}
-		if (d->state && startswith(d->state, "unlocked as ")) {
+		if (d->status == RSC_DEVICE_UNLOCKED) {
 			log_notice(ctx, "%s is already open (%s)", d->name, d->state + strlen("unlocked as "));
 			opened++;
 			continue;

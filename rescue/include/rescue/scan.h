@@ -24,6 +24,20 @@ enum rsc_device_kind {
 	RSC_DEVICE_OTHER,     /* another device-mapper device */
 };
 
+/* What can be done with a device as found, beside its state in words. */
+enum rsc_device_state {
+	RSC_DEVICE_STATE_NONE,
+	RSC_DEVICE_LOCKED,            /* LUKS: needs a passphrase or key */
+	RSC_DEVICE_UNLOCKED,          /* LUKS: open as a mapping (its child) */
+	RSC_DEVICE_INACTIVE,          /* LV: not activated; read through its extents */
+	RSC_DEVICE_PV_NO_METADATA,    /* LVM PV without a metadata copy of its own */
+	RSC_DEVICE_MD_MEMBER,         /* a member of an MD array */
+	RSC_DEVICE_NO_CONTENT,        /* a partition that holds no filesystem by design (BIOS boot ...) */
+	RSC_DEVICE_UNRECOGNISED,      /* no filesystem or volume signature recognised */
+	_RSC_DEVICE_STATE_MAX,
+};
+const char *rsc_device_state_to_string(enum rsc_device_state s);
+
 struct rsc_device {
 	enum rsc_device_kind kind;
 	int parent;             /* index in rsc_scan.devices, -1 for a whole disk or image */
@@ -42,7 +56,8 @@ struct rsc_device {
 	char *usage;            /* filesystem, crypto, raid, other */
 	char *uuid, *label, *version;
 	char *vg;               /* LVM2_member: the volume group; LV: its volume group */
-	char *state;            /* e.g. "locked: needs passphrase" */
+	enum rsc_device_state status;
+	char *state;            /* the state in words, e.g. "locked: needs passphrase" */
 	char *error;            /* why this device could not be examined fully */
 	char *mounted_at;       /* where the scan looked at it (private, gone after the scan) */
 };
