@@ -555,6 +555,8 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 			continue;
 		}
 		log_notice(ctx, "Step %zu/%zu: %s", i + 1, p->n_actions, a->title);
+		rsc_progress_report(ctx, (unsigned)(i + 1), (unsigned)p->n_actions, (double)i / (double)p->n_actions, a->title,
+				    NULL);
 		bool all_there = a->unless_present != NULL;
 		STRV_FOREACH(f, a->unless_present)
 			all_there = all_there && exists_in_root(rootfd, *f);

@@ -23,6 +23,7 @@ rsc_context *rsc_context_free(rsc_context *ctx) {
 		return NULL;
 	free(ctx->profile_dir);
 	free(ctx->state_dir);
+	free(ctx->step_what);
 	free(ctx);
 	return NULL;
 }
@@ -160,6 +161,21 @@ double rsc_now(void) {
 
 void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
 			 const char *line) {
+	/* A step once announced stays the current one: the output lines and
+	 * ticks of the command it runs carry it, and the step's title. */
+	if (n_steps) {
+		ctx->step = step;
+		ctx->n_steps = n_steps;
+		ctx->fraction = fraction;
+		free(ctx->step_what);
+		ctx->step_what = what ? strdup(what) : NULL;
+	} else if (ctx->n_steps && ctx->step) {
+		step = ctx->step;
+		n_steps = ctx->n_steps;
+		fraction = ctx->fraction;
+		if (ctx->step_what)
+			what = ctx->step_what;
+	}
 	if (!ctx->progress_fn)
 		return;
 	struct rsc_progress p = {
@@ -188,4 +204,11 @@ int rsc_debug_pause(rsc_context *ctx, const char *env, const char *where) {
 
 int rsc_step_pause(rsc_context *ctx, const char *where) {
 	return rsc_debug_pause(ctx, "RESCUE_DEBUG_STEP_DELAY_MS", where);
+}
+
+void rsc_progress_reset(rsc_context *ctx) {
+	ctx->step = ctx->n_steps = 0;
+	ctx->fraction = -1;
+	free(ctx->step_what);
+	ctx->step_what = NULL;
 }

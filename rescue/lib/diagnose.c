@@ -531,6 +531,10 @@ static int check_boot_entries(struct diag *g) {
 		const char *name = strrchr(s->entries[0].kernel, '/');
 		name = name ? name + 1 : s->entries[0].kernel;
 		const char *ver = startswith(name, "vmlinuz-");
+		/* Fedora's rescue kernel boots with a generic image and no modules
+		 * of its own: never a finding (as in the kernel checks above). */
+		if (ver && startswith(ver, "0-rescue"))
+			ver = NULL;
 		for (size_t k = 0; ver && r >= 0 && k < s->n_kernels; k++)
 			if (streq(s->kernels[k].version, ver) && !s->kernels[k].has_modules) {
 				const char *good = bootable_kernel(s);

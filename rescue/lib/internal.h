@@ -23,6 +23,9 @@ struct rsc_context {
 	rsc_ask_fn ask_fn;
 	void *ask_userdata;
 	int phase;              /* of the session running, -1 outside one */
+	unsigned step, n_steps; /* the step of the phase last announced */
+	double fraction;
+	char *step_what;
 	double phase_started;   /* monotonic seconds */
 };
 
@@ -45,6 +48,8 @@ _printf_(4, 5) int rsc_log_full(rsc_context *ctx, int level, int error, const ch
 void rsc_progress_report(rsc_context *ctx, unsigned step, unsigned n_steps, double fraction, const char *what,
 			 const char *line);
 double rsc_now(void);
+/* A new phase: no step announced yet. */
+void rsc_progress_reset(rsc_context *ctx);
 
 /* mount.c, for the session: the steps of rsc_mount_system() one by one. */
 struct rsc_scan;

@@ -206,6 +206,7 @@ rsc_session *rsc_session_free(rsc_session *s) {
 static void phase_begin(rsc_session *s, enum rsc_phase p) {
 	s->ctx->phase = (int)p;
 	s->ctx->phase_started = rsc_now();
+	rsc_progress_reset(s->ctx);
 	rsc_progress_report(s->ctx, 0, 0, -1, phase_names[p], NULL);
 }
 
@@ -219,6 +220,7 @@ static int phase_end(rsc_session *s, enum rsc_phase p, int r) {
 		s->outcome = r == -ECANCELED ? RSC_OUTCOME_CANCELLED : RSC_OUTCOME_FAILED;
 	}
 	rsc_progress_report(s->ctx, 1, 1, 1, phase_names[p], NULL);
+	rsc_progress_reset(s->ctx);
 	s->ctx->phase = -1;
 	return r;
 }
@@ -681,6 +683,7 @@ int rsc_session_apply(rsc_session *s) {
 	s->seconds[RSC_PHASE_APPLY] += rsc_now() - s->ctx->phase_started;
 	s->state[RSC_PHASE_APPLY] = r < 0 ? RSC_PHASE_FAILED : RSC_PHASE_DONE;
 	rsc_progress_report(s->ctx, 1, 1, 1, phase_names[RSC_PHASE_APPLY], NULL);
+	rsc_progress_reset(s->ctx);
 	s->ctx->phase = -1;
 	if (r == -ECANCELED) {
 		s->error = r;

@@ -150,6 +150,16 @@ static void check_root(const char *name) {
 		if (!a->fixes)
 			fail_msg("%s: action '%s' names no finding it fixes", name, a->title);
 	}
+	/* Diagnose and plan name the same kernel to boot instead. */
+	for (size_t i = 0; i < d->n_findings; i++) {
+		char want[128];
+		if (d->findings[i].id != RSC_FINDING_DEFAULT_KERNEL_UNBOOTABLE ||
+		    sscanf(d->findings[i].fix, "make %127s the default", want) != 1)
+			continue;
+		for (size_t k = 0; k < p->n_actions; k++)
+			if (p->actions[k].kind == RSC_ACTION_SET_ASIDE_KERNEL && !strstr(p->actions[k].title, want))
+				fail_msg("%s: diagnose says boot %s, the plan '%s'", name, want, p->actions[k].title);
+	}
 	for (int ph = 0; ph < _RSC_PHASE_MAX; ph++) {
 		_cleanup_free_ char *cmds = NULL, *why = NULL;
 		assert_int_equal(rsc_session_explain_phase(s, (enum rsc_phase)ph, &cmds, &why), 0);
