@@ -570,7 +570,7 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 		sync_changed(&j, a);
 		a->status = q < 0 ? RSC_ACTION_FAILED : RSC_ACTION_DONE;
 		if (q == -ECANCELED) {
-			log_notice(ctx, "Step %zu interrupted: %s", i + 1, strna(a->result));
+			log_notice(ctx, "Step %zu: %s", i + 1, strna(a->result));
 			r = q;
 		} else if (q < 0) {
 			log_error(ctx, "Step %zu failed: %s", i + 1, strna(a->result));
