@@ -704,6 +704,9 @@ static int undo_journal(rsc_context *ctx, int rootfd, int jfd, const char *name)
 	if (labels)
 		syncfs(rootfd);
 	if (!failed) {
+		/* Undone is neither complete nor unfinished. */
+		struct journal j = { .dirfd = dfd };
+		(void)journal_set_state(&j, "undone");
 		char done[300];
 		snprintf(done, sizeof(done), "%s.undone", name);
 		if (renameat(jfd, name, jfd, done) == 0)
