@@ -572,7 +572,7 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 		sync_changed(&j, a);
 		a->status = q < 0 ? RSC_ACTION_FAILED : RSC_ACTION_DONE;
 		if (q == -ECANCELED) {
-			log_notice(ctx, "Step %zu interrupted: %s", i + 1, strna(a->result));
+			log_notice(ctx, "Step %zu: %s", i + 1, strna(a->result));
 			r = q;
 		} else if (q < 0) {
 			log_error(ctx, "Step %zu failed: %s", i + 1, strna(a->result));
@@ -706,6 +706,9 @@ static int undo_journal(rsc_context *ctx, int rootfd, int jfd, const char *name)
 	if (labels)
 		syncfs(rootfd);
 	if (!failed) {
+		/* Undone is neither complete nor unfinished. */
+		struct journal j = { .dirfd = dfd };
+		(void)journal_set_state(&j, "undone");
 		char done[300];
 		snprintf(done, sizeof(done), "%s.undone", name);
 		if (renameat(jfd, name, jfd, done) == 0)

@@ -156,6 +156,9 @@ static void test_unfinished_found_and_undone(void **state) {
 	/* Marked undone: not found again, and undo has nothing newer left
 	 * than the complete journal of the day before. */
 	assert_true(exists_at("var/lib/rescue/journal/20261202-130000.undone"));
+	_cleanup_free_ char *st = read_at("var/lib/rescue/journal/20261202-130000.undone/state");
+	assert_non_null(st);
+	assert_string_equal(st, "undone\n");
 	j = NULL;
 	assert_int_equal(rsc_journal_find_unfinished(ctx, root, &j), 0);
 	assert_null(j);
