@@ -44,7 +44,8 @@ ifneq ($(SANITIZE),)
 endif
 
 LIB_SRCS := $(sort $(wildcard rescue/shared/*.c rescue/lib/*.c chroot-helpers/*.c))
-CLI_SRCS := $(sort $(wildcard rescue/cli/*.c))
+# The wizard (tui/) is part of the rescue binary.
+CLI_SRCS := $(sort $(wildcard rescue/cli/*.c)) $(sort $(wildcard tui/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 PROFILES := $(sort $(wildcard profiles/*.conf))

@@ -86,6 +86,7 @@ int verb_diagnose(struct cli *cli, int argc, char **argv);
 int verb_fix(struct cli *cli, int argc, char **argv);
 int verb_undo(struct cli *cli, int argc, char **argv);
 int verb_auto(struct cli *cli, int argc, char **argv);
+int verb_tui(struct cli *cli, int argc, char **argv);
 
 /* Applies -v/-q and --profiles to the context once a verb parsed its options. */
 int cli_setup(struct cli *cli);

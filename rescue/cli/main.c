@@ -28,6 +28,7 @@ static const struct verb verbs[] = {
 	{ "undo", "[SYSTEM] [--target DIR]", "restore the files of the last repair from its journal", verb_undo, false },
 	{ "auto", "[--key-file F] [--dry-run] [--report F]", "unattended: unlock, mount, diagnose, repair, verify, report (also: rescue --auto)", verb_auto, false },
 	{ "umount", "", "undo every mount, unlock and activation made", verb_umount, false },
+	{ "tui", "[--root DIR] [--basic] [--explain]", "the repair wizard (also: rescue with no verb on a terminal)", verb_tui, false },
 };
 
 static const struct option global_options[] = {
@@ -44,7 +45,8 @@ static const struct option global_options[] = {
 static void help(void) {
 	printf("Usage: rescue [OPTIONS] [VERB] [ARGS...]\n\n"
 	       "Offline boot recovery: find installed Linux systems, check what keeps\n"
-	       "them from booting, and repair them. With no verb, runs 'scan'.\n\n"
+	       "them from booting, and repair them. With no verb: the repair wizard on a\n"
+	       "terminal, 'scan' otherwise.\n\n"
 	       "Verbs:\n");
 	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
 		printf("  %-10s %-34s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
@@ -238,7 +240,12 @@ int main(int argc, char **argv) {
 	char *default_argv[] = { (char *)"scan", NULL };
 	int vargc = argc - optind;
 	char **vargv = argv + optind;
-	if (vargc == 0) {
+	if (vargc == 0 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		verb = &verbs[ELEMENTSOF(verbs) - 1];
+		default_argv[0] = (char *)"tui";
+		vargc = 1;
+		vargv = default_argv;
+	} else if (vargc == 0) {
 		verb = &verbs[0];
 		vargc = 1;
 		vargv = default_argv;
