@@ -181,6 +181,8 @@ static void build_systems(struct tui *t) {
 		tui_add(t, (int)i, 0, "    root %s; kernels %s", root, o ? kernels : "none found");
 		tui_add(t, (int)i, 0, "    initramfs by %s; boot loader %s%s", strna(s->generator), strna(s->bootloader),
 			s->bls ? " with BLS entries" : "");
+		if (s->keymap)
+			tui_add(t, (int)i, 0, "    keyboard layout %s (its own passphrase prompt uses it)", s->keymap);
 	}
 }
 
@@ -241,6 +243,12 @@ static void build_unlock(struct tui *t) {
 	tui_add(t, -1, 0, "The passphrase is typed into locked memory, never shown unless you ask (^R), never written "
 			  "to a log or report. Three tries per volume; Esc skips a volume.");
 	tui_add(t, -1, 0, "Keyboard layout in use: %s. Check it matches the one the passphrase was made with.", t->keymap);
+	/* The layouts of the systems seen so far: a passphrase is typed the way
+	 * the system's own prompt reads it. */
+	for (size_t i = 0; scan && i < scan->n_systems; i++)
+		if (scan->systems[i].keymap && !streq(scan->systems[i].keymap, t->keymap))
+			tui_add(t, -1, 0, "%s uses the layout %s: choose it on the Welcome step if its passphrase was "
+				"typed with it.", scan->systems[i].id, scan->systems[i].keymap);
 	tui_add(t, -1, 0, "%s", "");
 	for (size_t i = 0; scan && i < scan->n_devices; i++) {
 		const struct rsc_device *d = &scan->devices[i];

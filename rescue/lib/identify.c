@@ -596,6 +596,19 @@ static int identify_root(struct identify *id, int rootfd, int device, const char
 			s->selinux_policy = exists_in_root(rootfd, p);
 		}
 	}
+	/* The console keyboard layout the system's own passphrase prompt uses:
+	 * systemd's vconsole.conf, else Debian's keyboard file (an X layout
+	 * name, which console-setup maps to a console one). */
+	_cleanup_strv_free_ char **vc = NULL, **kb = NULL;
+	if ((r = read_env(ctx, s, rootfd, "/etc/vconsole.conf", &vc)) < 0 ||
+	    (r = read_env(ctx, s, rootfd, "/etc/default/keyboard", &kb)) < 0)
+		return r;
+	const char *km = vc ? rsc_env_get(vc, "KEYMAP") : NULL;
+	if (!km && kb)
+		km = rsc_env_get(kb, "XKBLAYOUT");
+	if (km && *km && set_str(&s->keymap, km) < 0)
+		return -ENOMEM;
+
 	/* Files that exist but could not be read make the scan partial. */
 	STRV_FOREACH(n, s->notes)
 		if (strstr(*n, "unreadable"))

@@ -166,6 +166,7 @@ static json_object *system_json(struct jb *b, const struct rsc_scan *scan, const
 	add(b, se, "type", jstr(s->selinux_type));
 	add(b, se, "policy_present", json_object_new_boolean(s->selinux_policy));
 	add(b, o, "selinux", se);
+	add(b, o, "keymap", jstr(s->keymap));
 	add(b, o, "notes", jstrv(s->notes));
 	return o;
 }

@@ -100,6 +100,7 @@ static void system_done(struct rsc_system *s) {
 	free(s->generator);
 	free(s->selinux);
 	free(s->selinux_type);
+	free(s->keymap);
 	strv_free(s->notes);
 }
 

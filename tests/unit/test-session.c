@@ -134,6 +134,9 @@ static void check_root(const char *name) {
 	assert_non_null(d);
 	assert_non_null(p);
 	assert_non_null(rsc_session_get_checks(s));
+	/* The console layout its own passphrase prompt uses (vconsole.conf). */
+	if (strcmp(name, "fedora") == 0)
+		assert_string_equal(rsc_session_get_system(s)->keymap, "de-latin1");
 
 	for (size_t i = 0; i < d->n_findings; i++) {
 		const struct rsc_finding *f = &d->findings[i];

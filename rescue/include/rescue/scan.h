@@ -125,6 +125,7 @@ struct rsc_system {
 	char *selinux;          /* enforcing, permissive, disabled, NULL (not configured) */
 	char *selinux_type;     /* targeted, default, ... */
 	bool selinux_policy;    /* its file_contexts exists */
+	char *keymap;           /* console keyboard layout (vconsole.conf KEYMAP, or XKBLAYOUT), NULL unknown */
 	char **notes;           /* what could not be read, said plainly */
 };
 
