@@ -108,6 +108,10 @@ demo:
 	$(MAKE) all
 	RESCUE_BUILD=$(BUILD) tests/demo.sh
 
+demo-vm:
+	$(MAKE) all
+	RESCUE_BUILD=$(BUILD) tests/demo-vm.sh
+
 bench: all
 	for b in bench/*.sh; do RESCUE_BUILD=$(BUILD) $$b || exit 1; done
 
