@@ -14,7 +14,7 @@
 #  5. positive check: the repaired target boots and reaches the marker.
 # Every wait has a timeout; serial logs of failures are kept in $VM_KEEP;
 # temporary overlays are removed at exit. Exit 0 when every scenario passed.
-. "$(dirname "$0")/harness.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 # check_changes DIR MODE OUT: the files the rescue step changed (OUT/changes)
 # must be exactly those in DIR/expected-MODE.changes (reviewed and kept in
