@@ -32,13 +32,20 @@ check_console() {
 	WIZARD_AT=$((SECONDS - VM_START))
 	mode=$(tr -d '\r' < "$VM_LOG" | grep -a -o 'RESCUE-WIZARD-START tty=ttyS0 mode=[a-z]*' | head -n 1 | sed 's/.*mode=//')
 	if [ "$mode" = wizard ]; then
-		# The wizard's first screen names the tool; then it must answer a key.
-		vm_wait 60 '[Rr]escue' >/dev/null || { vm_keep_log "$name: the wizard drew no first screen"; return 1; }
+		# The wizard's first screen (what ttyS0 shows after the marker, init's
+		# own lines left out) has its heading; then it must answer a key.
+		local at i found=0
+		at=$(grep -a -b -o 'RESCUE-WIZARD-START tty=ttyS0' "$VM_LOG" | head -n 1 | cut -d: -f1)
+		for i in $(seq 120); do
+			tail -c +$((at + 40)) "$VM_LOG" | tr -d '\r' | grep -a -v -E 'RESCUE-|rescue-init:' \
+				| grep -a -q -E -- "$WIZARD_HEADING" && { found=1; break; }
+			sleep 0.5
+		done
+		[ "$found" = 1 ] || { vm_keep_log "$name: the wizard drew no first screen with '$WIZARD_HEADING'"; return 1; }
 		local before
 		sleep 2
 		before=$(stat -c %s "$VM_LOG")
 		printf '\t' >&"$VM_SIN"
-		local i
 		for i in $(seq 40); do
 			[ "$(stat -c %s "$VM_LOG")" -gt "$before" ] && break
 			sleep 0.5
@@ -65,6 +72,8 @@ check_console() {
 }
 
 fails=0 mode=""
+# What the wizard's first screen must show (a regex).
+WIZARD_HEADING=${WIZARD_HEADING:-rescue}
 # boot NAME FIRMWARE MEDIUM FILE CHECK...: one boot; CHECK is a regex the
 # serial log must match (init's lines about the firmware and the medium).
 boot() {
