@@ -22,7 +22,7 @@ for t in xorriso grub-mkimage mkfs.fat mmd mcopy; do
 done
 # The RESCUE partition's size in MiB (reports and journals are small; make
 # it larger on the stick afterwards as docs/medium.md says).
-part_mb=${RESCUE_PART_MB:-16}
+part_mb=${RESCUE_PART_MB:-4}
 
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$here" log -1 --format=%ct 2>/dev/null || stat -c %Y "$here/../VERSION")
