@@ -33,8 +33,10 @@ version=$(cat "$here/../VERSION" 2>/dev/null || echo 0)
 stamp=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S)
 # GRUB names an ISO 9660 file system by its modification time.
 iso_uuid=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d-%H-%M-%S-00)
-# FAT volume ids from the same time, so two builds agree.
-volid=$(printf '%08x' "$((SOURCE_DATE_EPOCH & 0xffffffff))")
+# FAT volume ids (their UUIDs) from the same time, so two builds agree,
+# and different for the two FAT file systems.
+esp_volid=$(printf '%08x' "$((SOURCE_DATE_EPOCH & 0xffffffff))")
+part_volid=$(printf '%08x' "$(((SOURCE_DATE_EPOCH ^ 0x52455343) & 0xffffffff))")
 
 boot=$("$here/bootfiles.sh")
 tree=$("$here/tree.sh")
@@ -67,7 +69,7 @@ echo "rescue $version $stamp" > "$iso/.disk/info"
 # GRUB beside it under the name shim starts, and the MOK manager.
 esp=$work/esp.img
 esp_kb=$(( ($(du -cb "$boot/shimx64.efi" "$boot/gcdx64.efi" "$boot/mmx64.efi" | tail -n 1 | cut -f1) / 1024) + 512 ))
-mkfs.fat -C -n ESP -i "$volid" --invariant "$esp" "$esp_kb" >/dev/null
+mkfs.fat -C -n ESP -i "$esp_volid" "$esp" "$esp_kb" >/dev/null
 mmd -i "$esp" ::/EFI ::/EFI/BOOT
 for f in shimx64.efi:BOOTX64.EFI gcdx64.efi:grubx64.efi mmx64.efi:mmx64.efi; do
 	cp "$boot/${f%%:*}" "$work/${f#*:}"
@@ -77,7 +79,7 @@ done
 
 # The RESCUE partition: empty folders and a README for the help desk.
 part=$work/rescue-part.img
-mkfs.fat -C -n RESCUE -i "$volid" --invariant "$part" $((part_mb * 1024)) >/dev/null
+mkfs.fat -C -n RESCUE -i "$part_volid" "$part" $((part_mb * 1024)) >/dev/null
 mmd -i "$part" ::/reports ::/journals ::/keys
 cat > "$work/README.TXT" <<'EOF'
 RESCUE partition of the rescue medium.
