@@ -37,6 +37,14 @@ iso_uuid=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d-%H-%M-%S-00)
 # and different for the two FAT file systems.
 esp_volid=$(printf '%08x' "$((SOURCE_DATE_EPOCH & 0xffffffff))")
 part_volid=$(printf '%08x' "$(((SOURCE_DATE_EPOCH ^ 0x52455343) & 0xffffffff))")
+# mkfs_fat IMAGE LABEL VOLID KIB: a FAT file system with no time in it
+# (--invariant, which also fixes the volume id to 1234abcd: set ours in the
+# boot sector, offset 39 in FAT12/16, little-endian).
+mkfs_fat() {
+	mkfs.fat -C -n "$2" --invariant "$1" "$4" >/dev/null
+	local v=$3
+	printf "\\x${v:6:2}\\x${v:4:2}\\x${v:2:2}\\x${v:0:2}" | dd of="$1" bs=1 seek=39 conv=notrunc status=none
+}
 
 boot=$("$here/bootfiles.sh")
 tree=$("$here/tree.sh")
@@ -69,7 +77,7 @@ echo "rescue $version $stamp" > "$iso/.disk/info"
 # GRUB beside it under the name shim starts, and the MOK manager.
 esp=$work/esp.img
 esp_kb=$(( ($(du -cb "$boot/shimx64.efi" "$boot/gcdx64.efi" "$boot/mmx64.efi" | tail -n 1 | cut -f1) / 1024) + 512 ))
-mkfs.fat -C -n ESP -i "$esp_volid" "$esp" "$esp_kb" >/dev/null
+mkfs_fat "$esp" ESP "$esp_volid" "$esp_kb"
 mmd -i "$esp" ::/EFI ::/EFI/BOOT
 for f in shimx64.efi:BOOTX64.EFI gcdx64.efi:grubx64.efi mmx64.efi:mmx64.efi; do
 	cp "$boot/${f%%:*}" "$work/${f#*:}"
@@ -79,7 +87,7 @@ done
 
 # The RESCUE partition: empty folders and a README for the help desk.
 part=$work/rescue-part.img
-mkfs.fat -C -n RESCUE -i "$part_volid" "$part" $((part_mb * 1024)) >/dev/null
+mkfs_fat "$part" RESCUE "$part_volid" $((part_mb * 1024))
 mmd -i "$part" ::/reports ::/journals ::/keys
 cat > "$work/README.TXT" <<'EOF'
 RESCUE partition of the rescue medium.
