@@ -2,7 +2,9 @@
 # VM test iso-secureboot-repair: the rescue medium as a help desk uses it.
 # The ISO, written to a USB stick with the B1 machine's LUKS key file in
 # keys/<LUKS-UUID>.key on its RESCUE partition, boots on OVMF with Secure
-# Boot enforcing and 384 MiB of RAM; its "Unattended repair" menu entry
+# Boot enforcing and 512 MiB of RAM (ISO_REPAIR_MEM; 384 MiB do not
+# unpack the initramfs under OVMF: "No working init found"), and its
+# "Unattended repair" menu entry
 # (rescue.auto=1) repairs catalogue scenario 2 on B1 (the default kernel's
 # initramfs deleted; root on LVM on LUKS2): unlock under the kernel's
 # lockdown with signed modules, LVM, mounts, chroot, dracut. Then the
@@ -38,7 +40,8 @@ log "key file keys/$luuid.key on the RESCUE partition (offset $off)"
 work=$VM_DIR/work.qcow2
 overlay "$BROKEN" "$work"
 t0=$SECONDS
-iso_boot repair 384 secboot usb "$stick" a $(vdisk "$work" qcow2 target) \
+mem=${ISO_REPAIR_MEM:-512} fw=${ISO_REPAIR_FW:-secboot}
+iso_boot repair "$mem" "$fw" usb "$stick" a $(vdisk "$work" qcow2 target) \
 	|| { vm_keep_log "no boot menu"; die "no boot menu on the serial console"; }
 log "boot menu after ${ISO_MENU_AT}s: 'a', the unattended repair, chosen"
 vm_wait 1200 'RESCUE-AUTO-EXIT=[0-9]+' >/dev/null || { vm_keep_log "no RESCUE-AUTO-EXIT"; die "the unattended repair did not finish"; }
@@ -47,8 +50,10 @@ vm_wait_exit 60 || true
 vm_stop
 T_REPAIR=$((SECONDS - t0))
 [ "$rc" = 0 ] || { vm_keep_log "rescue --auto exited $rc"; die "the unattended repair exited $rc, expected 0"; }
-log "unattended repair from the ISO: exit 0 after ${T_REPAIR}s (QEMU start to power off, 384 MiB)"
-for re in 'UEFI boot, Secure Boot on, lockdown: [^[]*\[(integrity|confidentiality)\]' \
+log "unattended repair from the ISO: exit 0 after ${T_REPAIR}s (QEMU start to power off, $fw, $mem MiB)"
+sbre='UEFI boot, Secure Boot on, lockdown: [^[]*\[(integrity|confidentiality)\]'
+[ "$fw" = secboot ] || sbre='rescue-init: (BIOS|UEFI) boot'
+for re in "$sbre" \
 	"key file for /dev/[a-z0-9]+: /run/rescue-medium/keys/$luuid.key" \
 	'report: /run/rescue-medium/reports/rescue-[0-9-]+\.json on the RESCUE partition' \
 	'repair journal .* copied to /run/rescue-medium/journals/'; do
@@ -77,4 +82,4 @@ boot_target positive "$work" 480 'Kernel panic' 'You are in emergency mode' \
 [ "$BOOT_RESULT" = marker ] || { vm_keep_log "after the repair: $BOOT_RESULT ${BOOT_MATCH:-}"; die "the repaired target did not boot"; }
 log "the repaired target reached the marker after ${BOOT_TIME}s"
 printf 'TIMES iso-secureboot-repair repair=%ss positive=%ss\n' "$T_REPAIR" "$BOOT_TIME"
-echo "repaired from the ISO with Secure Boot on in 384 MiB; report and journal on the RESCUE partition"
+echo "repaired from the ISO ($fw, $mem MiB); report and journal on the RESCUE partition"
