@@ -4,6 +4,9 @@
 #   make check          every test tier (unit+fixtures under ASan/UBSan, loop, vm)
 #   make check-unit     unit and fixture tests only (any user)
 #   make demo           break, repair and undo a copy of a cached demo disk holding a real Debian install
+#   make iso            the rescue medium, build/rescue.iso (root; docs/medium.md)
+#   make pxe            a TFTP root for network boot, build/pxe/ (root)
+#   make demo-vm        boot the rescue medium in QEMU beside a broken demo machine
 #   make fuzz           run every libFuzzer target for FUZZ_SECONDS each
 #   make install        install into $(DESTDIR)$(PREFIX)
 #   make deps           install the Debian packages everything needs (root)
@@ -25,7 +28,7 @@ PKGS := blkid mount libcryptsetup devmapper libkmod json-c libselinux \
 	zlib liblzma libzstd liblz4 lzo2 ncursesw
 PKG_OK := $(shell pkg-config --exists $(PKGS) && echo yes)
 ifneq ($(PKG_OK),yes)
-  ifeq ($(filter deps clean check demo check-loop check-vm,$(MAKECMDGOALS)),)
+  ifeq ($(filter deps clean check demo demo-vm check-loop check-vm iso pxe,$(MAKECMDGOALS)),)
     $(error missing development packages ($(shell for p in $(PKGS); do pkg-config --exists $$p || printf '%s ' $$p; done)): run 'make deps' as root)
   endif
 endif
@@ -54,7 +57,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/gen/profiles.o
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-unit check-loop check-vm demo fuzz install deps clean rescue-image bench
+.PHONY: all check check-unit check-loop check-vm demo fuzz install deps clean rescue-image iso pxe demo-vm bench
 all: $(BUILD)/rescue
 
 $(BUILD)/obj/%.o: %.c
@@ -106,6 +109,10 @@ demo:
 	$(MAKE) all
 	RESCUE_BUILD=$(BUILD) tests/demo.sh
 
+demo-vm:
+	$(MAKE) all
+	RESCUE_BUILD=$(BUILD) tests/demo-vm.sh
+
 bench: all
 	for b in bench/*.sh; do RESCUE_BUILD=$(BUILD) $$b || exit 1; done
 
@@ -146,6 +153,12 @@ install: all
 
 rescue-image: all
 	$(MAKE) -C iso rescue-image BUILD=$(abspath $(BUILD))
+
+iso: all
+	$(MAKE) -C iso iso BUILD=$(abspath $(BUILD))
+
+pxe: all
+	$(MAKE) -C iso pxe BUILD=$(abspath $(BUILD))
 
 deps:
 	sh tools/install-deps.sh

@@ -69,6 +69,9 @@ rm -rf "$root/boot" "$root/var/cache/apt" "$root/var/lib/apt/lists" \
 	"$root/usr/bin/perl5"* "$root/usr/lib/x86_64-linux-gnu/libicu"* \
 	"$root/usr/sbin/xfs_scrub"* "$root/usr/lib/udev/rules.d/"*xfs_scrub* \
 	"$root/var/lib/dpkg/info" "$root/var/cache/debconf" "$root/var/log/"*
+# Keyboard layouts: only the PC console maps (rescue.keymap=).
+find "$root/usr/share/keymaps" -mindepth 1 -maxdepth 1 ! -name i386 ! -name include \
+	-exec rm -rf {} + 2>/dev/null || true
 mkdir -p "$root/var/lib/dpkg/info"
 # Every program left must still find its libraries.
 broken=$(chroot "$root" sh -c 'for f in /usr/bin/* /usr/sbin/*; do
@@ -96,8 +99,18 @@ printf 'PS1="rescue:\\w# "\n' > "$root/root/.bashrc"
 sed -i 's/^root:[^:]*:/root::/' "$root/etc/shadow"
 # LVM runs with udev (init starts udevd); keep its locks in /run.
 ln -sf /proc/mounts "$root/etc/mtab"
+# USB sticks: no settling delay before the disk shows up (the medium's own
+# RESCUE partition is looked for at boot).
+mkdir -p "$root/etc/modprobe.d"
+echo "options usb-storage delay_use=0" > "$root/etc/modprobe.d/rescue.conf"
 
-(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) \
+# Reproducible: files written here get the time of SOURCE_DATE_EPOCH
+# (default: the last commit), cpio numbers inodes in order.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git -C "$here" log -1 --format=%ct 2>/dev/null || stat -c %Y "$here/../VERSION")
+fi
+find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) \
 	| zstd -q -T0 "-${ZSTD_LEVEL:-9}" > "$out/initrd.img.tmp"
 {
 	cat "$work/manifest"

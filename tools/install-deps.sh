@@ -13,7 +13,8 @@ BUILD="build-essential pkg-config clang llvm
 TOOLS="util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
  lvm2 mdadm kmod cpio gzip xz-utils zstd lz4 bzip2 lzop squashfs-tools
  mmdebstrap dracut-core os-prober qemu-system-x86 qemu-utils ovmf
- busybox-static hyperfine jq python3 mtools attr tmux"
+ busybox-static hyperfine jq python3 mtools attr tmux
+ xorriso grub-common"
 
 missing=""
 for p in $BUILD $TOOLS; do

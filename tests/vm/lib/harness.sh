@@ -127,7 +127,7 @@ base_image() {
 			local t0=$SECONDS job
 			qemu-img create -q -f qcow2 "$img.tmp" 4G
 			job=$(make_job "$VM_DIR/build-$name" "$VM_TOP/bases/$name.sh" BASE="$name")
-			run_job "build-$name" 900 "$job" \
+			run_job "build-$name" "${BASE_TIMEOUT:-900}" "$job" \
 				$(vdisk "$img.tmp" qcow2 target) $(vdisk "$tree" raw tree ro) \
 				|| { SCENARIO=base vm_keep_log "building base $name failed" >&2; rm -f "$img.tmp"; die "base image $name: builder job failed"; }
 			grep -a -q BASE-BUILT "$VM_LOG" || { vm_keep_log "base $name" >&2; die "base $name: no BASE-BUILT"; }

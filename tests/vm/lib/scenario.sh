@@ -14,7 +14,7 @@
 #  5. positive check: the repaired target boots and reaches the marker.
 # Every wait has a timeout; serial logs of failures are kept in $VM_KEEP;
 # temporary overlays are removed at exit. Exit 0 when every scenario passed.
-. "$(dirname "$0")/harness.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 # check_changes DIR MODE OUT: the files the rescue step changed (OUT/changes)
 # must be exactly those in DIR/expected-MODE.changes (reviewed and kept in
@@ -72,7 +72,8 @@ check_auto() {
 	log "rescue --auto took ${total}s: ${gen}s in the commands it ran (generator, grub-mkconfig), $((total - gen))s its own"
 }
 
-run_scenario() {
+# scenario_load NAME: the scenario's settings (scenario.conf over the defaults).
+scenario_load() {
 	local name=$1 dir=$VM_TOP/scenarios/$1
 	[ -f "$dir/scenario.conf" ] || die "no scenario $name"
 	SCENARIO=$name
@@ -83,11 +84,18 @@ run_scenario() {
 	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
+}
+
+# scenario_broken NAME: the base image, then the broken image with its
+# negative control (cached); sets BROKEN (the broken image), META (the
+# base's BASE-META values), T_BASE, T_BREAK, T_NEG, NEG_CACHED.
+scenario_broken() {
+	local name=$1 dir=$VM_TOP/scenarios/$1
 	local t0=$SECONDS base bkey key broken verdict meta
-	log "scenario $name: $DESCRIPTION"
 	base=$(base_image "$BASE") || return 1
 	meta=()
 	mapfile -t meta < "$base.meta"
+	META=("${meta[@]}")
 	bkey=$(basename "$base" .qcow2)
 	key=$(echo "$bkey" | cat - "$dir/break.sh" "$dir/scenario.conf" "$VM_LIB/guest.sh" | sha256sum | cut -c1-16)
 	broken=$VM_CACHE/broken/$name-$key.qcow2
@@ -139,6 +147,16 @@ run_scenario() {
 		cp "$VM_LOG" "$broken.negative.log"
 		log "negative control: $(cat "$verdict")"
 	fi
+	BROKEN=$broken
+}
+
+run_scenario() {
+	local name=$1 dir=$VM_TOP/scenarios/$1
+	scenario_load "$name"
+	local t0=$SECONDS broken meta
+	log "scenario $name: $DESCRIPTION"
+	scenario_broken "$name" || return 1
+	broken=$BROKEN meta=("${META[@]}")
 
 	local t3=$SECONDS work=$VM_DIR/work.qcow2 out=$VM_DIR/out
 	overlay "$broken" "$work"
@@ -214,6 +232,8 @@ run_scenario() {
 		"$name" "$T_BASE" "$T_BREAK" "$T_NEG" "$NEG_CACHED" "$mode" "$T_REPAIR" "${AUTO_TIMES:-}" "$T_POS" "$T_TOTAL"
 }
 
+# Sourced (tests that reuse a scenario's broken image): the functions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 vm_setup
 rescue_image
 names=("$@")

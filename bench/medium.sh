@@ -1,0 +1,70 @@
+#!/bin/bash
+# Benchmark of the rescue medium (make iso), figures only, no targets
+# asserted:
+#   - sizes: the ISO, its kernel and initramfs, the RESCUE partition;
+#   - time from QEMU's start to the wizard (RESCUE-WIZARD-START on ttyS0),
+#     TCG, 512 MiB, booted as a CD on SeaBIOS, OVMF and OVMF with Secure
+#     Boot, and the same on SeaBIOS with less RAM (384, 320, 256 MiB) to
+#     find the least that boots;
+#   - reproducibility: the image and the ISO built twice from the same
+#     inputs (same tree, same SOURCE_DATE_EPOCH), compared byte for byte.
+# BENCH_MEDIUM_REPRO=0 skips the two extra builds (a few minutes).
+# The full repair in 384 MiB with Secure Boot is tests/vm/iso-secureboot-repair.sh.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$src/${RESCUE_BUILD:-build}
+export RESCUE_SRC=$src RESCUE_PLAIN=$build/rescue
+. "$src/tests/vm/lib/harness.sh"
+. "$src/tests/vm/lib/iso.sh"
+vm_setup
+rescue_iso
+iso=$RESCUE_ISO
+
+echo "== sizes"
+printf '%-28s %6s MB\n' "ISO (all partitions)" "$(( $(stat -c %s "$iso") / 1048576 ))"
+printf '%-28s %6s MB\n' "  kernel" "$(( $(stat -c %s "$RESCUE_KERNEL") / 1048576 ))"
+printf '%-28s %6s MB\n' "  initramfs (zstd)" "$(( $(stat -c %s "$RESCUE_INITRD") / 1048576 ))"
+off=$(iso_part_offset "$iso" 3)
+printf '%-28s %6s MB\n' "  RESCUE partition" "$(( ($(stat -c %s "$iso") - off) / 1048576 ))"
+grep -E '^unpacked|^modules' "$build/rescue-image/manifest.txt" | sed 's/^/  /'
+
+echo "== QEMU start to the wizard's start on ttyS0 (TCG, -smp 2; load average $(cut -d' ' -f1 /proc/loadavg))"
+# time_boot FIRMWARE MEM: seconds to RESCUE-WIZARD-START tty=ttyS0, or why not.
+time_boot() {
+	local fw=$1 mem=$2 t
+	if ! iso_boot "bench-$fw-$mem" "$mem" "$fw" cd "$iso" s; then
+		vm_stop; echo "no menu"; return 0
+	fi
+	if vm_wait 240 'RESCUE-WIZARD-START tty=ttyS0' >/dev/null; then
+		t=$((SECONDS - VM_START))
+		echo "${t}s (menu at ${ISO_MENU_AT}s)"
+	elif grep -a -q -E 'Kernel panic|No working init|Out of memory' "$VM_LOG"; then
+		echo "does not boot: $(grep -a -o -E 'Kernel panic.*|No working init.*|Out of memory.*' "$VM_LOG" | head -n 1 | tr -d '\r')"
+	else
+		echo "no wizard within 240 s"
+	fi
+	vm_stop
+}
+for fw in bios uefi secboot; do
+	printf '%-28s %s\n' "$fw, CD, 512 MiB" "$(time_boot "$fw" 512)"
+done
+for mem in 384 320 256; do
+	printf '%-28s %s\n' "bios, CD, $mem MiB" "$(time_boot bios "$mem")"
+done
+
+if [ "${BENCH_MEDIUM_REPRO:-1}" != 0 ]; then
+	echo "== reproducibility: two builds from the same inputs"
+	export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$src" log -1 --format=%ct)}
+	for n in 1 2; do
+		mkdir -p "$VM_DIR/r$n"
+		"$src/iso/build-image.sh" "$RESCUE_PLAIN" "$VM_DIR/r$n/image" >/dev/null 2>&1
+		"$src/iso/build-iso.sh" "$VM_DIR/r$n/image" "$VM_DIR/r$n/rescue.iso" >/dev/null 2>&1
+	done
+	for f in image/vmlinuz image/initrd.img rescue.iso; do
+		if cmp -s "$VM_DIR/r1/$f" "$VM_DIR/r2/$f"; then
+			printf '%-28s identical (sha256 %s)\n' "$f" "$(sha256sum < "$VM_DIR/r1/$f" | cut -c1-16)"
+		else
+			printf '%-28s DIFFERENT: %s bytes differ\n' "$f" "$(cmp -l "$VM_DIR/r1/$f" "$VM_DIR/r2/$f" | wc -l)"
+		fi
+	done
+fi

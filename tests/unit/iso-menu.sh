@@ -1,0 +1,30 @@
+#!/bin/bash
+# The rescue medium's boot menu: iso/menu.sh writes a grub.cfg that GRUB's
+# own parser accepts (for the ISO and for the network), every layout the
+# keyboard menu offers is one the rescue image carries (when an image was
+# built), and every iPXE and PXELINUX entry names the kernel and initrd.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+command -v grub-script-check >/dev/null || { echo "grub-script-check missing (grub-common): skipped"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for dir in /rescue ""; do
+	bash "$top/iso/menu.sh" "$dir" > "$tmp/grub.cfg"
+	grub-script-check "$tmp/grub.cfg" || { echo "FAIL: grub-script-check rejects the menu for '$dir'"; exit 1; }
+	for id in wizard serial auto shell keyboard; do
+		grep -q -- "--id=$id" "$tmp/grub.cfg" || { echo "FAIL: no entry $id"; exit 1; }
+	done
+	grep -q "linux $dir/vmlinuz .*rescue.auto=1" "$tmp/grub.cfg" || { echo "FAIL: no rescue.auto=1 entry for '$dir'"; exit 1; }
+done
+echo "menu: accepted by grub-script-check, for the ISO and for the network"
+img=$top/build/rescue-image/initrd.img
+if [ -f "$img" ] && command -v zstd >/dev/null && command -v cpio >/dev/null; then
+	zstd -dc "$img" | cpio -t --quiet 2>/dev/null > "$tmp/list"
+	grep -o 'keymaps/i386/.*\.kmap\.gz' "$tmp/list" | sed 's|.*/||; s|\.kmap\.gz$||' | sort -u > "$tmp/maps"
+	missing=$(sed 's/#.*//; /^[[:space:]]*$/d' "$top/iso/keymaps.list" | cut -f1 | while read -r k; do
+		grep -qx -- "$k" "$tmp/maps" || printf '%s ' "$k"; done)
+	[ -z "$missing" ] || { echo "FAIL: keymaps.list names layouts the image lacks: $missing"; exit 1; }
+	echo "keyboard layouts: the $(sed 's/#.*//; /^[[:space:]]*$/d' "$top/iso/keymaps.list" | wc -l) of keymaps.list are all among the image's $(grep -c . "$tmp/maps") PC maps"
+else
+	echo "no rescue image built ($img): layouts not checked"
+fi
