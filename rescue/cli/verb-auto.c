@@ -184,6 +184,7 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 			printf("rescue --auto: %s: an earlier repair was interrupted (journal %s); a dry run leaves it; "
 			       "the repair undoes it first\n", strna(id), unfinished);
 			json_object_array_add(steps, json_object_new_string("unfinished journal: found, left (dry run)"));
+			fflush(stdout);
 		} else {
 			printf("rescue --auto: %s: an earlier repair was interrupted (journal %s): undoing it first\n",
 			       strna(id), unfinished);
@@ -196,6 +197,9 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 				goto out;
 			}
 			printf("rescue --auto: the interrupted repair was undone: %d change(s) put back\n", r);
+			/* Said at once: whoever watches the console learns of it
+			 * before the repair's long steps, not at the end. */
+			fflush(stdout);
 			json_object_array_add(steps, json_object_new_string("unfinished journal: undone"));
 		}
 	}
