@@ -8,6 +8,7 @@
 #include "rescue/session.h"
 
 bool s_dry_run(const rsc_session *s);
+bool s_read_write(const rsc_session *s);
 double s_phase_seconds(const rsc_session *s, enum rsc_phase p);
 enum rsc_phase s_error_phase(const rsc_session *s);
 time_t s_started(const rsc_session *s);

@@ -5,6 +5,7 @@
  * teaching, the commands a person would type for each phase and why.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,11 +237,20 @@ struct explain {
 	const char *root;
 };
 
+/* The device as a person names it on the command line: its node, or for a
+ * partition of an image file the loop device they would attach. */
 static const char *node_of(const struct rsc_scan *scan, int i) {
+	static __thread char buf[PATH_MAX + 96];
 	if (!scan || i < 0 || (size_t)i >= scan->n_devices)
 		return "/dev/...";
 	const struct rsc_device *d = &scan->devices[i];
-	return d->node ? d->node : d->name;
+	if (d->node)
+		return d->node;
+	if (!d->file)
+		return d->name;
+	snprintf(buf, sizeof(buf), "\"$(losetup -f --show -o %llu --sizelimit %llu %s)\"", (unsigned long long)d->offset,
+		 (unsigned long long)d->size, d->file);
+	return buf;
 }
 
 /* One why per phase: plain words, lines of at most 75 characters. */
@@ -303,17 +313,18 @@ static void explain_mount(struct explain *e) {
 		fprintf(e->cmd, "mount -o ro /dev/ROOT %s\n", e->root);
 		return;
 	}
+	const char *mode = s_read_write(e->s) ? "rw" : "ro";
 	if (y->root_device >= 0)
-		fprintf(e->cmd, "mount -o ro%s%s %s %s\n", y->subvol ? ",subvol=" : "", y->subvol ? y->subvol : "",
+		fprintf(e->cmd, "mount -o %s%s%s %s %s\n", mode, y->subvol ? ",subvol=" : "", y->subvol ? y->subvol : "",
 			node_of(scan, y->root_device), e->root);
 	else
-		fprintf(e->cmd, "mount -o ro /dev/ROOT %s    # the root, as /etc/fstab names it\n", e->root);
+		fprintf(e->cmd, "mount -o %s /dev/ROOT %s    # the root, as /etc/fstab names it\n", mode, e->root);
 	for (size_t i = 0; i < y->n_fstab; i++) {
 		const char *t = y->fstab[i].target;
 		if (!streq(t, "/boot") && !streq(t, "/boot/efi") && !streq(t, "/efi") && !streq(t, "/usr"))
 			continue;
 		int dev = y->fstab_device ? y->fstab_device[i] : -1;
-		fprintf(e->cmd, "mount -o ro %s %s%s\n", dev >= 0 ? node_of(scan, dev) : y->fstab[i].spec, e->root, t);
+		fprintf(e->cmd, "mount -o %s %s %s%s\n", mode, dev >= 0 ? node_of(scan, dev) : y->fstab[i].spec, e->root, t);
 	}
 	fprintf(e->cmd, "cat %s/etc/fstab\n", e->root);
 }
@@ -353,7 +364,10 @@ static void explain_plan(struct explain *e, bool apply) {
 		_cleanup_free_ char *sh = rsc_action_shell(&p->actions[i]);
 		fprintf(e->cmd, "# %zu. %s\n%s\n", i + 1, p->actions[i].title, strempty(sh));
 	}
-	if (!p || !p->n_actions)
+	if (!p)
+		fputs("# the steps follow from the findings: each one's fix, with the system's own\n"
+		      "# generator and boot tools for its own kernel versions\n", e->cmd);
+	else if (!p->n_actions)
 		fputs("# no step: nothing rescue can repair automatically\n", e->cmd);
 }
 

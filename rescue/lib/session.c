@@ -836,6 +836,9 @@ int rsc_session_get_undone(const rsc_session *s, const char **ret_journal) {
 bool s_dry_run(const rsc_session *s) {
 	return s->dry_run;
 }
+bool s_read_write(const rsc_session *s) {
+	return s->mounted_rw || (s->read_write && !s->dry_run);
+}
 double s_phase_seconds(const rsc_session *s, enum rsc_phase p) {
 	return s->seconds[p];
 }
