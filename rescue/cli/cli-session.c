@@ -19,15 +19,27 @@
 #include "rescue/session.h"
 #include "strv.h"
 
-/* A line from fd into buf (at most size-1 bytes), without its newline. */
-static int read_secret_line(int fd, char *buf, size_t size) {
+/* Reads one line (without its newline) from fd into buf; -ECANCELED when
+ * a signal asked us to stop while waiting for it. */
+int cli_read_line(int fd, char *buf, size_t size) {
 	size_t n = 0;
-	char c;
 	for (;;) {
-		ssize_t k = read(fd, &c, 1);
-		if (k < 0 && errno == EINTR)
+		/* Wait in slices: a blocked read would not notice the signal
+		 * (SA_RESTART resumes it). */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int q = poll(&p, 1, 100);
+		if (cli_cancelled())
 			return -ECANCELED;
-		if (k <= 0 || c == '\n')
+		if (q == 0 || (q < 0 && errno == EINTR))
+			continue;
+		char c;
+		ssize_t k = read(fd, &c, 1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0 || c == '\n' || c == '\r')
 			break;
 		if (n + 1 < size)
 			buf[n++] = c;
@@ -36,7 +48,7 @@ static int read_secret_line(int fd, char *buf, size_t size) {
 	return (int)n;
 }
 
-static int ask_tty_secret(const char *prompt, char *buf, size_t size) {
+int cli_ask_tty_secret(const char *prompt, char *buf, size_t size) {
 	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (tty < 0)
 		return -ENOKEY;
@@ -49,7 +61,7 @@ static int ask_tty_secret(const char *prompt, char *buf, size_t size) {
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	(void)!write(tty, prompt, strlen(prompt));
 	tcsetattr(tty, TCSAFLUSH, &quiet);
-	int n = read_secret_line(tty, buf, size);
+	int n = cli_read_line(tty, buf, size);
 	tcsetattr(tty, TCSAFLUSH, &old);
 	(void)!write(tty, "\n", 1);
 	close(tty);
@@ -85,7 +97,7 @@ static int answer_passphrase(struct cli_session *cs, struct rsc_question *q) {
 		int fd = open(cs->passphrase_file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return -ENOKEY;
-		int n = read_secret_line(fd, q->secret, q->secret_size);
+		int n = cli_read_line(fd, q->secret, q->secret_size);
 		close(fd);
 		if (n < 0)
 			return n;
@@ -99,7 +111,7 @@ static int answer_passphrase(struct cli_session *cs, struct rsc_question *q) {
 	char prompt[512];
 	snprintf(prompt, sizeof(prompt), "%s (%s)%s: ", q->text, strempty(q->detail),
 		 q->attempt > 1 ? "" : "");
-	int n = ask_tty_secret(prompt, q->secret, q->secret_size);
+	int n = cli_ask_tty_secret(prompt, q->secret, q->secret_size);
 	if (n < 0)
 		return n;
 	q->secret_len = (size_t)n;

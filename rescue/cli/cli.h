@@ -111,3 +111,8 @@ int cli_session_exit_code(const rsc_session *s, bool dry_run);
 /* Writes j to path atomically (beside it, synced, renamed); sets errno. */
 struct json_object;
 int cli_write_json(struct json_object *j, const char *path);
+/* One line (without its newline) from fd into buf, at most size-1 bytes;
+ * -ECANCELED when a signal asked us to stop while waiting for it. */
+int cli_read_line(int fd, char *buf, size_t size);
+/* A secret typed on /dev/tty with echo off; -ENOKEY with no terminal. */
+int cli_ask_tty_secret(const char *prompt, char *buf, size_t size);

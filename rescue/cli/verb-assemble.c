@@ -2,9 +2,7 @@
 /* rescue mount / chroot / umount. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <termios.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,35 +126,6 @@ int verb_umount(struct cli *cli, int argc, char **argv) {
 	return EXIT_OK;
 }
 
-/* Reads one line (without its newline) from fd into buf; -ECANCELED when
- * a signal asked us to stop while waiting for it. */
-static int read_line(int fd, char *buf, size_t size) {
-	size_t n = 0;
-	for (;;) {
-		/* Wait in slices: a blocked read would not notice the signal
-		 * (SA_RESTART resumes it). */
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int q = poll(&p, 1, 100);
-		if (cli_cancelled())
-			return -ECANCELED;
-		if (q == 0 || (q < 0 && errno == EINTR))
-			continue;
-		char c;
-		ssize_t k = read(fd, &c, 1);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0 || c == '\n' || c == '\r')
-			break;
-		if (n + 1 < size)
-			buf[n++] = c;
-	}
-	buf[n] = 0;
-	return (int)n;
-}
-
 struct ask_state {
 	int fd;          /* --passphrase-fd, or -1 for the terminal */
 	bool fd_eof;
@@ -167,28 +136,12 @@ static int ask_passphrase(void *userdata, const char *prompt, char *buf, size_t 
 	if (st->fd >= 0) {
 		if (st->fd_eof)
 			return -EPERM;
-		int n = read_line(st->fd, buf, size);
+		int n = cli_read_line(st->fd, buf, size);
 		if (n == 0)
 			st->fd_eof = true; /* an empty line or the end: no more tries from there */
 		return n;
 	}
-	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (tty < 0)
-		return -ENOKEY;
-	struct termios old, quiet;
-	if (tcgetattr(tty, &old) < 0) {
-		close(tty);
-		return -ENOKEY;
-	}
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-	(void)!write(tty, prompt, strlen(prompt));
-	tcsetattr(tty, TCSAFLUSH, &quiet);
-	int n = read_line(tty, buf, size);
-	tcsetattr(tty, TCSAFLUSH, &old);
-	(void)!write(tty, "\n", 1);
-	close(tty);
-	return n;
+	return cli_ask_tty_secret(prompt, buf, size);
 }
 
 static const char unlock_usage[] =
