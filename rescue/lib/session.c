@@ -751,26 +751,33 @@ int rsc_session_teardown(rsc_session *s) {
 	return phase_end(s, RSC_PHASE_TEARDOWN, r < 0 ? r : 0);
 }
 
+/* A phase runs once: the --auto loop may be called again to go further
+ * (to the plan first, then on), and a phase that already ran keeps its
+ * state and what it made. */
+static bool to_run(const rsc_session *s, enum rsc_phase p, enum rsc_phase last) {
+	return p <= last && s->state[p] == RSC_PHASE_TODO;
+}
+
 int rsc_session_run(rsc_session *s, enum rsc_phase last) {
 	int r = 0;
-	if (s->state[RSC_PHASE_DISCOVER] == RSC_PHASE_TODO)
+	if (to_run(s, RSC_PHASE_DISCOVER, last))
 		r = rsc_session_discover(s);
-	if (r >= 0 && last >= RSC_PHASE_UNLOCK)
+	if (r >= 0 && to_run(s, RSC_PHASE_UNLOCK, last))
 		r = cancelled(s) ?: rsc_session_unlock(s);
-	if (r >= 0 && last >= RSC_PHASE_ACTIVATE)
+	if (r >= 0 && to_run(s, RSC_PHASE_ACTIVATE, last))
 		r = cancelled(s) ?: rsc_session_activate(s);
-	if (r >= 0 && last >= RSC_PHASE_MOUNT)
+	if (r >= 0 && to_run(s, RSC_PHASE_MOUNT, last))
 		r = cancelled(s) ?: rsc_session_mount(s, s->read_write && !s->dry_run);
-	if (r >= 0 && last >= RSC_PHASE_CHECK)
+	if (r >= 0 && to_run(s, RSC_PHASE_CHECK, last))
 		r = cancelled(s) ?: rsc_session_check(s);
-	if (r >= 0 && last >= RSC_PHASE_DIAGNOSE)
+	if (r >= 0 && to_run(s, RSC_PHASE_DIAGNOSE, last))
 		r = cancelled(s) ?: rsc_session_diagnose(s);
-	if (r >= 0 && last >= RSC_PHASE_PLAN)
+	if (r >= 0 && to_run(s, RSC_PHASE_PLAN, last))
 		r = cancelled(s) ?: rsc_session_plan(s);
-	if (r >= 0 && last >= RSC_PHASE_APPLY && !s->dry_run && s->plan && s->plan->n_actions) {
+	if (r >= 0 && to_run(s, RSC_PHASE_APPLY, last) && !s->dry_run && s->plan && s->plan->n_actions) {
 		r = cancelled(s) ?: rsc_session_apply(s);
 		/* A failed step was rolled back: verify what is there now. */
-		if ((r >= 0 || r == -EIO) && last >= RSC_PHASE_VERIFY)
+		if ((r >= 0 || r == -EIO) && to_run(s, RSC_PHASE_VERIFY, last))
 			r = rsc_session_verify(s);
 	}
 	if (r == -ECANCELED && !s->error) {
