@@ -315,12 +315,14 @@ int rsc_session_unlock(rsc_session *s) {
 	return phase_end(s, RSC_PHASE_UNLOCK, r);
 }
 
+/* Volume groups (active or not: udev's rules may have activated them
+ * when their volume was unlocked, and the phase still checks each one) and
+ * MD members make the activate phase needed. */
 static bool needs_activation(const struct rsc_scan *scan) {
-	for (size_t i = 0; scan && i < scan->n_vgs; i++)
-		if (!scan->vgs[i].active)
-			return true;
+	if (scan && scan->n_vgs)
+		return true;
 	for (size_t i = 0; scan && i < scan->n_devices; i++)
-		if (scan->devices[i].node && streq_ptr(scan->devices[i].type, "linux_raid_member"))
+		if (scan->devices[i].node && scan->devices[i].status == RSC_DEVICE_MD_MEMBER)
 			return true;
 	return false;
 }
