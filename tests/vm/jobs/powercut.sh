@@ -16,15 +16,6 @@ exec > >(tee "$OUT/powercut-$PHASE.log") 2>&1
 umask 077
 printf '%s' "$PASS" > /tmp/key
 
-wait_log() {
-	local i
-	for i in $(seq $(($3 * 10))); do
-		grep -q -E -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 case $PHASE in
 cut2)
 	step "rescue --auto after the first power cut; held after the generator"

@@ -31,15 +31,6 @@ sys_open || { notok "rescue unlock/mount"; checks_done; }
 manifest "$OUT/before"
 sys_close || notok "rescue umount after the manifest"
 
-# wait_log FILE REGEX SECONDS: until FILE has a line matching REGEX.
-wait_log() {
-	local i
-	for i in $(seq $(($3 * 10))); do
-		grep -q -E -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # wait_dracut SECONDS: until the generator has run that long.
 wait_dracut() {
 	local i

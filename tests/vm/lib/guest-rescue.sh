@@ -139,3 +139,13 @@ checks_done() {
 	[ "$failed" = 0 ]
 	exit $?
 }
+
+# wait_log FILE REGEX SECONDS: until FILE has a line matching REGEX.
+wait_log() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -q -E -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
