@@ -31,13 +31,6 @@ sys_open || { notok "rescue unlock/mount"; checks_done; }
 manifest "$OUT/before"
 sys_close || notok "rescue umount after the manifest"
 
-# wait_dracut SECONDS: until the generator has run that long.
-wait_dracut() {
-	local i
-	for i in $(seq 3000); do pgrep -x dracut >/dev/null && break; sleep 0.1; done
-	sleep "$1"
-	pgrep -x dracut >/dev/null
-}
 # stopped NAME PID: SIGTERM to PID; its exit status in $rc, and how long
 # it took to end after the signal in $took.
 stopped() {

@@ -33,13 +33,6 @@ manifest "$OUT/before"
 step "manifest written"
 sys_close || bad "rescue umount left something behind"
 
-# wait_dracut SECONDS: until the generator has run that long in the chroot.
-wait_dracut() {
-	local i
-	for i in $(seq 3000); do pgrep -x dracut >/dev/null && break; sleep 0.1; done
-	sleep "$1"
-	pgrep -x dracut >/dev/null
-}
 # fault NAME: the last 'rescue --auto' met an injected fault: it must exit
 # 24 (a step failed), its report must mark the step failed, nothing may be
 # left mapped or mounted, and /boot and /etc must be as before, byte for

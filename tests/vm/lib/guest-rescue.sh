@@ -149,3 +149,11 @@ wait_log() {
 	done
 	return 1
 }
+
+# wait_dracut SECONDS: until the generator has run that long (in the chroot).
+wait_dracut() {
+	local i
+	for i in $(seq 3000); do pgrep -x dracut >/dev/null && break; sleep 0.1; done
+	sleep "$1"
+	pgrep -x dracut >/dev/null
+}
