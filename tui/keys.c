@@ -408,26 +408,26 @@ static int act_cancel_answer(struct tui *t) {
 
 const struct tui_key_action tui_keys[] = {
 	/* Screens. Footer order is table order. */
-	{ '?', KEY_F(1), "?", "Help", "this help: every key of the current screen", CTX_SCREEN, 0, act_help },
+	{ '?', KEY_F(1), "?", "Help", "this help: every key of the current screen", CTX_SCREEN | ANY_TIME, 0, act_help },
 	{ '\n', KEY_ENTER, "Enter", "Choose", "do the focused item (start a step, pick a system, apply)", CTX_SCREEN, 0, act_enter },
-	{ 27, 0, "Esc", "Back", "back to the previous step", CTX_SCREEN, 0, act_back },
-	{ '\t', KEY_RIGHT, "Tab", "Next", "to the next step (also Right)", CTX_SCREEN, 0, act_next_step },
+	{ 27, 0, "Esc", "Back", "back to the previous step", CTX_SCREEN | ANY_TIME, 0, act_back },
+	{ '\t', KEY_RIGHT, "Tab", "Next", "to the next step (also Right)", CTX_SCREEN | ANY_TIME, 0, act_next_step },
 	{ 'a', 0, "a", "Apply", "apply the plan (asks first; nothing is written before)", CTX_SCREEN, ON(SCREEN_PLAN), act_apply },
-	{ 'c', 0, "c", "Cancel", "cancel the running work; what it did is rolled back", CTX_SCREEN,
+	{ 'c', 0, "c", "Cancel", "cancel the running work; what it did is rolled back", CTX_SCREEN | ANY_TIME,
 	  ON(SCREEN_APPLY) | ON(SCREEN_UNLOCK) | ON(SCREEN_MOUNT), act_cancel_work },
 	{ 'u', 0, "u", "Undo", "put back every file the repair changed", CTX_SCREEN, ON(SCREEN_RESULT), act_undo },
 	{ 's', 0, "s", "Report", "save the report (JSON) and the journal", CTX_SCREEN, ON(SCREEN_RESULT), act_report },
-	{ 't', KEY_F(2), "t", "Teach", "teaching mode: the commands a person would type, and why", CTX_SCREEN, 0, act_teach },
-	{ 'q', KEY_F(10), "q", "Quit", "release everything (unmount, lock) and quit", CTX_SCREEN, 0, act_quit },
-	{ KEY_BTAB, KEY_LEFT, "S-Tab", NULL, "to the previous step (also Left)", CTX_SCREEN, 0, act_back },
-	{ KEY_UP, 'k', "Up", NULL, "focus the previous item (also k)", CTX_SCREEN, 0, act_up },
-	{ KEY_DOWN, 'j', "Down", NULL, "focus the next item (also j)", CTX_SCREEN, 0, act_down },
-	{ KEY_PPAGE, 0, "PgUp", NULL, "scroll a page up", CTX_SCREEN, 0, act_page_up },
-	{ KEY_NPAGE, ' ', "PgDn", NULL, "scroll a page down (also Space)", CTX_SCREEN, 0, act_page_down },
-	{ '[', 0, "[", NULL, "teaching mode: scroll the panel up", CTX_SCREEN, 0, act_teach_up },
-	{ ']', 0, "]", NULL, "teaching mode: scroll the panel down", CTX_SCREEN, 0, act_teach_down },
-	{ 'g', 0, "g", NULL, "glossary: initramfs, dracut, LUKS, LVM, GRUB, ESP ...", CTX_SCREEN, 0, act_glossary },
-	{ 'm', KEY_F(3), "m", NULL, "switch rich mode (colour, line drawing) and basic mode (ASCII)", CTX_SCREEN, 0, act_mode },
+	{ 't', KEY_F(2), "t", "Teach", "teaching mode: the commands a person would type, and why", CTX_SCREEN | ANY_TIME, 0, act_teach },
+	{ 'q', KEY_F(10), "q", "Quit", "release everything (unmount, lock) and quit", CTX_SCREEN | ANY_TIME, 0, act_quit },
+	{ KEY_BTAB, KEY_LEFT, "S-Tab", NULL, "to the previous step (also Left)", CTX_SCREEN | ANY_TIME, 0, act_back },
+	{ KEY_UP, 'k', "Up", NULL, "focus the previous item (also k)", CTX_SCREEN | ANY_TIME, 0, act_up },
+	{ KEY_DOWN, 'j', "Down", NULL, "focus the next item (also j)", CTX_SCREEN | ANY_TIME, 0, act_down },
+	{ KEY_PPAGE, 0, "PgUp", NULL, "scroll a page up", CTX_SCREEN | ANY_TIME, 0, act_page_up },
+	{ KEY_NPAGE, ' ', "PgDn", NULL, "scroll a page down (also Space)", CTX_SCREEN | ANY_TIME, 0, act_page_down },
+	{ '[', 0, "[", NULL, "teaching mode: scroll the panel up", CTX_SCREEN | ANY_TIME, 0, act_teach_up },
+	{ ']', 0, "]", NULL, "teaching mode: scroll the panel down", CTX_SCREEN | ANY_TIME, 0, act_teach_down },
+	{ 'g', 0, "g", NULL, "glossary: initramfs, dracut, LUKS, LVM, GRUB, ESP ...", CTX_SCREEN | ANY_TIME, 0, act_glossary },
+	{ 'm', KEY_F(3), "m", NULL, "switch rich mode (colour, line drawing) and basic mode (ASCII)", CTX_SCREEN | ANY_TIME, 0, act_mode },
 	{ 'w', 0, "w", NULL, "save the whole session as a commented shell transcript", CTX_SCREEN, ON(SCREEN_RESULT), act_transcript },
 	{ '!', 0, "!", NULL, "a shell inside the mounted system (exit returns here)", CTX_SCREEN, ON(SCREEN_RESULT), act_shell },
 	{ 'R', 0, "R", NULL, "release everything and restart the computer", CTX_SCREEN, ON(SCREEN_RESULT), act_reboot },
@@ -492,8 +492,19 @@ int tui_dispatch(struct tui *t, int key, bool function) {
 			continue;
 		if (ctx == CTX_SCREEN && k->screens && !(k->screens & ON(t->screen)))
 			continue;
-		if (matches(k->key, key, function) || matches(k->key2, key, function))
-			return k->run(t);
+		if (!matches(k->key, key, function) && !matches(k->key2, key, function))
+			continue;
+		/* Enter on a screen drawn from the model only (Welcome, Apply)
+		 * touches nothing of the session either. */
+		bool any_time = (k->contexts & ANY_TIME) || (k->run == act_enter && tui_screens[t->screen].live);
+		if (ctx == CTX_SCREEN && !any_time && !tui_session_ours(t)) {
+			pthread_mutex_lock(&t->m.lock);
+			enum tui_job job = t->m.job;
+			pthread_mutex_unlock(&t->m.lock);
+			tui_notice(t, "Wait: %s is still running (c cancels it).", tui_job_name(job));
+			return KEY_REDRAW;
+		}
+		return k->run(t);
 	}
 	if (ctx == CTX_TEXT && !function && key >= 32)
 		return text_insert(t, key);

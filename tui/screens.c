@@ -23,7 +23,9 @@ static rsc_session *S(struct tui *t) {
 }
 
 static enum rsc_phase_state phase(struct tui *t, enum rsc_phase p) {
-	return rsc_session_phase_state(S(t), p);
+	if (t->session_ours)
+		t->phase_seen[p] = rsc_session_phase_state(S(t), p);
+	return t->phase_seen[p];
 }
 
 /* Mounted by the wizard, or before it started ("not needed"). */
@@ -566,6 +568,20 @@ static enum rsc_phase_state state_apply(struct tui *t) {
 	return st;
 }
 
+/* A screen that shows what the session holds, while the worker changes
+ * it: what is running, and that the screen comes back when it is done. */
+void tui_build_busy(struct tui *t) {
+	tui_add(t, -1, TUI_ATTR_TITLE, "%s", tui_screens[t->screen].title);
+	pthread_mutex_lock(&t->m.lock);
+	enum tui_job job = t->m.job;
+	tui_add(t, -1, 0, "Working: %s ...", tui_job_name(job));
+	if (t->m.have_progress && t->m.progress_what[0])
+		tui_add(t, -1, TUI_ATTR_DIM, "%s", t->m.progress_what);
+	pthread_mutex_unlock(&t->m.lock);
+	tui_add(t, -1, 0, "%s", "");
+	tui_add(t, -1, 0, "This step shows again when that is done. c cancels the running work; what it did is rolled back.");
+}
+
 /* ---- 9. Result ---- */
 
 enum { RESULT_UNDO, RESULT_REPORT, RESULT_TRANSCRIPT, RESULT_SHELL, RESULT_REBOOT, RESULT_POWEROFF, RESULT_QUIT };
@@ -819,13 +835,13 @@ void tui_job_finished(struct tui *t, enum tui_job job, int r) {
 }
 
 const struct tui_screen_info tui_screens[_SCREEN_MAX] = {
-	{ SCREEN_WELCOME, "Welcome", -1, build_welcome, activate_welcome, state_welcome },
-	{ SCREEN_SYSTEMS, "Systems found", RSC_PHASE_DISCOVER, build_systems, activate_systems, state_systems },
-	{ SCREEN_UNLOCK, "Unlock", RSC_PHASE_UNLOCK, build_unlock, activate_unlock, state_unlock },
-	{ SCREEN_MOUNT, "Mount", RSC_PHASE_MOUNT, build_mount, activate_mount, state_mount },
-	{ SCREEN_CHECKS, "Checks", RSC_PHASE_CHECK, build_checks, activate_next, state_checks },
-	{ SCREEN_DIAGNOSIS, "Diagnosis", RSC_PHASE_DIAGNOSE, build_diagnosis, activate_diagnosis, state_diagnosis },
-	{ SCREEN_PLAN, "Plan", RSC_PHASE_PLAN, build_plan, activate_plan, state_plan },
-	{ SCREEN_APPLY, "Apply", RSC_PHASE_APPLY, build_apply, activate_apply, state_apply },
-	{ SCREEN_RESULT, "Result", RSC_PHASE_VERIFY, build_result, activate_result, state_result },
+	{ SCREEN_WELCOME, "Welcome", -1, build_welcome, activate_welcome, state_welcome, true },
+	{ SCREEN_SYSTEMS, "Systems found", RSC_PHASE_DISCOVER, build_systems, activate_systems, state_systems, false },
+	{ SCREEN_UNLOCK, "Unlock", RSC_PHASE_UNLOCK, build_unlock, activate_unlock, state_unlock, false },
+	{ SCREEN_MOUNT, "Mount", RSC_PHASE_MOUNT, build_mount, activate_mount, state_mount, false },
+	{ SCREEN_CHECKS, "Checks", RSC_PHASE_CHECK, build_checks, activate_next, state_checks, false },
+	{ SCREEN_DIAGNOSIS, "Diagnosis", RSC_PHASE_DIAGNOSE, build_diagnosis, activate_diagnosis, state_diagnosis, false },
+	{ SCREEN_PLAN, "Plan", RSC_PHASE_PLAN, build_plan, activate_plan, state_plan, false },
+	{ SCREEN_APPLY, "Apply", RSC_PHASE_APPLY, build_apply, activate_apply, state_apply, true },
+	{ SCREEN_RESULT, "Result", RSC_PHASE_VERIFY, build_result, activate_result, state_result, false },
 };

@@ -305,7 +305,7 @@ static bool has_sidebar(const struct tui *t) {
 
 static void draw_title(struct tui *t) {
 	const struct tui_screen_info *si = &tui_screens[t->screen];
-	enum rsc_phase_state st = si->state(t);
+	enum rsc_phase_state st = t->state_seen[t->screen];
 	char right[96], left[64];
 	snprintf(left, sizeof(left), " rescue%s", t->cols >= 60 ? ": repair wizard" : "");
 	snprintf(right, sizeof(right), "%d/%d %s: %s%s%s ", (int)t->screen + 1, _SCREEN_MAX, si->title, tui_state_words(st),
@@ -323,7 +323,7 @@ static void draw_title(struct tui *t) {
 static void draw_sidebar(struct tui *t, int h) {
 	for (int i = 0; i < _SCREEN_MAX && i < h; i++) {
 		const struct tui_screen_info *si = &tui_screens[i];
-		enum rsc_phase_state st = si->state(t);
+		enum rsc_phase_state st = t->state_seen[i];
 		char buf[64];
 		/* The current step is marked in words too, not only by video
 		 * attributes a screen reader or a text dump does not see. */
@@ -381,8 +381,16 @@ static void draw_lines(struct tui *t, int y0, int x0, int h, int w, int *scroll,
 }
 
 static void draw_teaching(struct tui *t, int y0, int x0, int h, int w) {
-	_cleanup_(strv_freep) char **lines = NULL;
-	tui_build_teaching(t, tui_screens[t->screen].phase, &lines);
+	if (t->session_ours || t->teach_seen_screen != (int)t->screen) {
+		strv_free(t->teach_seen);
+		t->teach_seen = NULL;
+		t->teach_seen_screen = (int)t->screen;
+		if (t->session_ours)
+			tui_build_teaching(t, tui_screens[t->screen].phase, &t->teach_seen);
+		else
+			strv_extend(&t->teach_seen, "Shown when the running step is done.");
+	}
+	char **lines = t->teach_seen;
 	hline_at(t, y0, x0, w);
 	put(y0, x0 + 1, w - 2, A_BOLD, t->cols >= 60 ? " Teaching: commands and why ([ ] scroll, t hides) " :
 							   " Teaching ([ ] scroll, t hides) ");
@@ -730,6 +738,12 @@ static void draw_overlay(struct tui *t, int *cy, int *cx) {
 
 static void draw(struct tui *t) {
 	getmaxyx(stdscr, t->rows, t->cols);
+	t->session_ours = tui_session_ours(t);
+	if (t->session_ours)
+		for (int i = 0; i < _SCREEN_MAX; i++)
+			t->state_seen[i] = tui_screens[i].state(t);
+	else
+		t->state_seen[SCREEN_WELCOME] = tui_screens[SCREEN_WELCOME].state(t);
 	/* ncurses compares this with what the terminal shows and sends only
 	 * the difference: a progress tick costs its own line on a serial
 	 * console, not a repaint. */
@@ -769,11 +783,12 @@ static void draw(struct tui *t) {
 	}
 	clear_lines(t);
 	t->width = body_w - 1;
-	tui_screens[t->screen].build(t);
+	void (*build)(struct tui *) = t->session_ours || tui_screens[t->screen].live ? tui_screens[t->screen].build : tui_build_busy;
+	build(t);
 	if (t->focus[t->screen] >= t->n_items && t->n_items > 0) {
 		t->focus[t->screen] = t->n_items - 1;
 		clear_lines(t);
-		tui_screens[t->screen].build(t);
+		build(t);
 	}
 	if (main_h > 0)
 		draw_lines(t, body_y, body_x, main_h, body_w, &t->scroll[t->screen], &cursor_y);
@@ -1219,6 +1234,7 @@ out:
 	bool headless = t->headless;
 	clear_lines(t);
 	free(t->lines);
+	strv_free(t->teach_seen);
 	strv_free(t->choices);
 	free(t->chosen);
 	free(t);

@@ -128,6 +128,16 @@ struct tui {
 	rsc_context *ctx;
 	struct rsc_session_options opts;
 
+	/* The session belongs to the worker while it runs a job (it frees
+	 * and replaces the scan, the system, the diagnosis): the UI reads it
+	 * only when session_ours (no job, or the worker parked on a
+	 * question), and otherwise draws from what it saw last. */
+	bool session_ours;
+	enum rsc_phase_state phase_seen[_RSC_PHASE_MAX];
+	enum rsc_phase_state state_seen[_SCREEN_MAX];
+	char **teach_seen;              /* the teaching panel's lines, for teach_seen_screen */
+	int teach_seen_screen;
+
 	enum tui_screen screen;
 	int focus[_SCREEN_MAX];
 	int scroll[_SCREEN_MAX];
@@ -203,11 +213,13 @@ struct tui_screen_info {
 	void (*build)(struct tui *t);
 	int (*activate)(struct tui *t, int item); /* Enter on a focused item */
 	enum rsc_phase_state (*state)(struct tui *t);
+	bool live;                      /* build reads only the model: drawn while a job runs */
 };
 extern const struct tui_screen_info tui_screens[_SCREEN_MAX];
 const char *tui_state_mark(enum rsc_phase_state s, bool basic);
 const char *tui_state_words(enum rsc_phase_state s);
 void tui_job_finished(struct tui *t, enum tui_job job, int r);
+void tui_build_busy(struct tui *t);
 /* Actions shared by keys and screen items. */
 int tui_do_apply(struct tui *t);
 int tui_do_undo(struct tui *t);
@@ -225,6 +237,9 @@ enum {
 	CTX_YESNO = 1 << 2,             /* a yes/no question or confirmation */
 	CTX_LIST = 1 << 3,              /* an overlay with a list or scrolled text */
 	CTX_ALL = CTX_SCREEN | CTX_TEXT | CTX_YESNO | CTX_LIST,
+	/* Not a context: marks a screen action that touches nothing of the
+	 * session, so it also works while the worker runs a job. */
+	ANY_TIME = 1 << 8,
 };
 struct tui_key_action {
 	int key, key2;                  /* curses key codes (KEY_*) or characters */
@@ -245,6 +260,7 @@ int tui_model_init(struct tui_model *m, rsc_context *ctx);
 void tui_model_done(struct tui_model *m);
 int tui_start_job(struct tui *t, enum tui_job job);
 bool tui_busy(struct tui *t);
+bool tui_session_ours(struct tui *t);
 void tui_answer(struct tui *t, int answer);
 void tui_cancel_work(struct tui *t);
 const char *tui_job_name(enum tui_job job);

@@ -284,6 +284,15 @@ bool tui_busy(struct tui *t) {
 	return busy;
 }
 
+/* Only the UI thread starts jobs and answers questions, so what this
+ * returns holds until the UI thread itself does either. */
+bool tui_session_ours(struct tui *t) {
+	pthread_mutex_lock(&t->m.lock);
+	bool ours = t->m.job == JOB_NONE || (t->m.question && !t->m.has_answer);
+	pthread_mutex_unlock(&t->m.lock);
+	return ours;
+}
+
 void tui_answer(struct tui *t, int answer) {
 	pthread_mutex_lock(&t->m.lock);
 	if (t->m.question) {
