@@ -168,9 +168,12 @@ int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rs
 
 static void checks_clear(struct rsc_checks *c) {
 	free(c->space);
-	for (size_t i = 0; i < c->n_kernels; i++)
+	for (size_t i = 0; i < c->n_kernels; i++) {
+		free(c->kernels[i].version);
 		strv_free(c->kernels[i].missing);
+	}
 	free(c->kernels);
+	free(c->selinux);
 	*c = (struct rsc_checks){ 0 };
 }
 
@@ -587,7 +590,10 @@ int rsc_session_check(rsc_session *s) {
 	for (size_t i = 0; r >= 0 && i < y->n_kernels; i++) {
 		const struct rsc_kernel *k = &y->kernels[i];
 		struct rsc_kernel_check *kc = &c->kernels[c->n_kernels++];
-		kc->version = k->version;
+		if (!(kc->version = strdup(k->version))) {
+			r = -ENOMEM;
+			break;
+		}
 		kc->has_image = k->image && !finding_for(s->before, "kernel-image-missing", k->version);
 		kc->has_modules = k->has_modules;
 		kc->has_initramfs = k->initramfs && !finding_for(s->before, "initramfs-missing", k->version);
@@ -604,7 +610,8 @@ int rsc_session_check(rsc_session *s) {
 		}
 	}
 	if (r >= 0) {
-		c->selinux = y->selinux;
+		if (y->selinux && !(c->selinux = strdup(y->selinux)))
+			r = -ENOMEM;
 		c->selinux_checked = s->before->selinux_checked;
 		c->selinux_wrong = s->before->selinux_wrong;
 		c->entries = (unsigned)y->n_entries;

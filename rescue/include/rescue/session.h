@@ -130,8 +130,10 @@ struct rsc_space {
 	uint64_t total, free;   /* bytes */
 	uint64_t needed;        /* a new initramfs (or ESP files), bytes; 0 unknown */
 };
+/* The checks own their strings: they outlive the scan they were taken
+ * from (verify identifies the system again). */
 struct rsc_kernel_check {
-	const char *version;
+	char *version;
 	bool has_image, has_modules, has_initramfs;
 	bool initramfs_ok;            /* the verifier says it can mount this root */
 	char **missing;               /* what the image lacks for this root, in words */
@@ -139,7 +141,7 @@ struct rsc_kernel_check {
 struct rsc_checks {
 	struct rsc_space *space;
 	size_t n_space;
-	const char *selinux;          /* mode, NULL when not configured */
+	char *selinux;                /* mode, NULL when not configured */
 	unsigned selinux_checked, selinux_wrong;
 	struct rsc_kernel_check *kernels;
 	size_t n_kernels;
