@@ -119,8 +119,10 @@ static int answer_passphrase(struct cli_session *cs, struct rsc_question *q) {
 }
 
 static int answer_choice(struct cli_session *cs, struct rsc_question *q) {
-	if (cs->unattended || !isatty(STDIN_FILENO))
+	if (cs->unattended || !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "rescue: choose one with --system ID (the names 'rescue scan' shows)\n");
 		return -ENOKEY;
+	}
 	printf("%s\n", q->text);
 	for (size_t i = 0; i < q->n_choices; i++)
 		printf("  %zu. %s\n", i + 1, q->choices[i]);

@@ -60,6 +60,8 @@ int verb_mount(struct cli *cli, int argc, char **argv) {
 	if (r < 0) {
 		if (r == -ECANCELED)
 			fprintf(stderr, "rescue mount: interrupted; everything it mounted was unmounted\n");
+		if (r == -RSC_ERR_AMBIGUOUS)
+			fprintf(stderr, "rescue mount: choose one with --system ID\n");
 		return cli_exit_code(r);
 	}
 	printf("%s is mounted at %s (%s). 'rescue chroot' enters it; 'rescue umount' releases it.\n", id,
@@ -207,6 +209,8 @@ int verb_unlock(struct cli *cli, int argc, char **argv) {
 	}
 	if (r == -EPERM)
 		return EXIT_BAD_PASSPHRASE;
+	if (r == -ENOENT && opts.devices)
+		fprintf(stderr, "rescue unlock: 'rescue scan' lists the LUKS volumes by name and UUID\n");
 	if (r < 0)
 		return cli_exit_code(r);
 	printf("%d volume%s open.\n", r, r == 1 ? "" : "s");
