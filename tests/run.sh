@@ -4,6 +4,7 @@
 #   unit  compiled cmocka tests ($RESCUE_BUILD/tests/test-*) and tests/unit/*.sh
 #   loop  tests/loop/*.sh: real loop devices, mounts, chroots (root)
 #   vm    tests/vm/*.sh: QEMU (TCG) scenarios
+# or single tests by name: unit/test-session, loop/auto, vm/b3-mount.
 # A test exits 0 (pass), 77 (skipped: it must print why) or anything else (fail).
 # Environment for the scripts: RESCUE (the binary under test), RESCUE_BUILD,
 # RESCUE_PLAIN (a non-sanitizer binary, for images), RESCUE_SRC, RESCUE_CACHE.
@@ -104,6 +105,15 @@ for tier in "${@:-unit}"; do
 		wait
 		[ -n "$prep_pid" ] && echo "(VM images: $(tail -n 1 "$logdir/vm-prepare.log"))"
 		for n in "${names[@]}"; do tally "$n"; done ;;
+	unit/* | loop/* | vm/*)
+		# One test by name, e.g. vm/b1-01-initramfs-without-crypt.
+		if [ -x "$RESCUE_BUILD/tests/${tier#unit/}" ] && [ "${tier%%/*}" = unit ]; then
+			run_one "$tier" "$RESCUE_BUILD/tests/${tier#unit/}"
+		elif [ -f "$top/tests/$tier.sh" ]; then
+			run_one "$tier" bash "$top/tests/$tier.sh"
+		else
+			echo "run.sh: no test $tier" >&2; exit 2
+		fi ;;
 	*) echo "run.sh: unknown tier $tier" >&2; exit 2 ;;
 	esac
 done

@@ -69,7 +69,7 @@ mdir -b -i "$stick@@$off" ::/reports > "$VM_DIR/reports.txt" || die "cannot list
 json=$(grep -E '\.json$' "$VM_DIR/reports.txt" | head -n 1)
 [ -n "$json" ] || { cat "$VM_DIR/reports.txt" >&2; die "no report in reports/ on the RESCUE partition"; }
 mcopy -i "$stick@@$off" "$json" "$VM_DIR/report.json" || die "cannot read $json"
-jq -e '.schema == "rescue-auto/1" and .exit_code == 0 and .dry_run == false and .after.errors == 0' "$VM_DIR/report.json" >/dev/null \
+jq -e '.schema == "rescue-report/2" and .exit_code == 0 and .dry_run == false and .after.errors == 0' "$VM_DIR/report.json" >/dev/null \
 	|| { jq . "$VM_DIR/report.json" >&2; die "the report on the stick does not show a repair"; }
 log "report on the stick: $json, outcome '$(jq -r .outcome "$VM_DIR/report.json")'"
 grep -q -E '\.log$' "$VM_DIR/reports.txt" || die "no log beside the report"
