@@ -56,22 +56,57 @@ vm_by_cost() {
 	done | sort -k1,1nr -k2,2 | cut -d' ' -f2-
 }
 
-# With the VM tier after others: its images (rescue image, base images)
-# are built in the background meanwhile (tests/vm/lib/prepare.sh). The
-# host tiers leave a core mostly idle; a builder VM puts it to work.
-# RESCUE_VM_PREPARE=0 turns this off.
-prep_pid=""
+# vm_tier: the VM tests, longest first (each script's "# vm-cost: SECONDS",
+# its cost from an empty cache), so the long ones (which also build the
+# base images) start at once instead of ending the run alone. TCG guests
+# spend much of their time waiting (firmware, boot loader and device
+# timeouts, the serial console): two at a time (RESCUE_VM_JOBS) finish the
+# tier in far less wall-clock time on two cores. While the host tiers run
+# (the file $host_busy exists) and while prepare.sh builds images, each
+# counts as one of them. Writes the names it ran to $logdir/vm-names.
+# vm_tier prepare: prepare.sh first, in the background (a test that needs
+# an image it is building waits for its lock).
+host_busy=$logdir/.host-tiers-running
+vm_tier() {
+	local t n prep_pid=""
+	: > "$logdir/vm-names"
+	if [ "${1:-}" = prepare ]; then
+		bash "$top/tests/vm/lib/prepare.sh" > "$logdir/vm-prepare.log" 2>&1 </dev/null &
+		prep_pid=$!
+	fi
+	for t in $(vm_by_cost "$top"/tests/vm/*.sh); do
+		[ -f "$t" ] || continue
+		# prepare.sh is one of the jobs.
+		while [ $(($(jobs -rp | wc -l) + $([ -e "$host_busy" ] && echo 1 || echo 0))) -ge "${RESCUE_VM_JOBS:-2}" ]; do
+			sleep 2
+		done
+		n="vm/$(basename "$t" .sh)"
+		echo "$n" >> "$logdir/vm-names"
+		run_test "$n" bash "$t" &
+	done
+	wait
+	[ -n "$prep_pid" ] && echo "(VM images: $(tail -n 1 "$logdir/vm-prepare.log"))"
+}
+
+# With the VM tier after others, it starts at once in the background: its
+# images (rescue image, ISO, base images) are built first
+# (tests/vm/lib/prepare.sh), then its tests run beside the host tiers, one
+# guest while those run, two after. RESCUE_VM_PREPARE=0 turns this off.
+vm_pid=""
+rm -f "$host_busy"
 case " $* " in
 *" vm "*)
 	if [ "${1:-}" != vm ] && [ "${RESCUE_VM_PREPARE:-1}" != 0 ]; then
-		bash "$top/tests/vm/lib/prepare.sh" > "$logdir/vm-prepare.log" 2>&1 </dev/null &
-		prep_pid=$!
-		echo "== building the VM images in the background (log $logdir/vm-prepare.log)"
+		echo "== tier vm, beside the others (images being built: log $logdir/vm-prepare.log)"
+		touch "$host_busy"
+		trap 'rm -f "$host_busy"' EXIT
+		vm_tier prepare &
+		vm_pid=$!
 	fi ;;
 esac
 
 for tier in "${@:-unit}"; do
-	echo "== tier $tier"
+	[ "$tier" = vm ] || echo "== tier $tier"
 	case $tier in
 	unit)
 		for t in "$RESCUE_BUILD"/tests/test-*; do
@@ -85,26 +120,15 @@ for tier in "${@:-unit}"; do
 			[ -f "$t" ] && run_one "loop/$(basename "$t" .sh)" bash "$t"
 		done ;;
 	vm)
-		# TCG guests spend much of their time waiting (firmware, boot
-		# loader and device timeouts, the serial console): two at a time
-		# finish the tier in far less wall-clock time on two cores.
-		# RESCUE_VM_JOBS=1 runs them one after the other.
-		# A prepare.sh still running counts as one of the guests.
-		[ -n "$prep_pid" ] && kill -0 "$prep_pid" 2>/dev/null &&
-			echo "(VM images still being built: $(tail -n 1 "$logdir/vm-prepare.log"))"
-		# Longest first (each script's "# vm-cost: SECONDS", its cost from
-		# an empty cache): the long ones (which also build the base
-		# images) start at once instead of ending the run alone.
-		names=()
-		for t in $(vm_by_cost "$top"/tests/vm/*.sh); do
-			[ -f "$t" ] || continue
-			while [ "$(jobs -rp | wc -l)" -ge "${RESCUE_VM_JOBS:-2}" ]; do wait -n; done
-			names+=("vm/$(basename "$t" .sh)")
-			run_test "vm/$(basename "$t" .sh)" bash "$t" &
-		done
-		wait
-		[ -n "$prep_pid" ] && echo "(VM images: $(tail -n 1 "$logdir/vm-prepare.log"))"
-		for n in "${names[@]}"; do tally "$n"; done ;;
+		if [ -n "$vm_pid" ]; then
+			# Running since the start: now it may use both guests.
+			rm -f "$host_busy"
+			wait "$vm_pid"
+		else
+			echo "== tier vm"
+			vm_tier
+		fi
+		while read -r n; do tally "$n"; done < "$logdir/vm-names" ;;
 	unit/* | loop/* | vm/*)
 		# One test by name, e.g. vm/b1-01-initramfs-without-crypt.
 		if [ -x "$RESCUE_BUILD/tests/${tier#unit/}" ] && [ "${tier%%/*}" = unit ]; then

@@ -9,10 +9,6 @@
 #   journal/               the repair journal rescue left on the target
 #   undo.txt undo-changes  with UNDO_CHECK=1: 'rescue undo' after the
 #                          repair and what differs from before (nothing)
-#   killed.* full.*        with FAULTS=1, before the dry run: 'rescue --auto'
-#                          with dracut killed by SIGKILL mid-run, then with
-#                          /boot filled while dracut writes: exit 24, the
-#                          failed step in the report, nothing changed
 # The exit status is that of 'rescue --auto'; 1 when a check failed.
 set -uo pipefail
 . ./guest.sh
@@ -32,53 +28,6 @@ sys_open || bad "rescue unlock/mount of the broken system failed"
 manifest "$OUT/before"
 step "manifest written"
 sys_close || bad "rescue umount left something behind"
-
-# fault NAME: the last 'rescue --auto' met an injected fault: it must exit
-# 24 (a step failed), its report must mark the step failed, nothing may be
-# left mapped or mounted, and /boot and /etc must be as before, byte for
-# byte, apart from what the fault itself added (OUT/NAME-expected).
-fault_checks() {
-	local name=$1 rc=$2
-	[ "$rc" = 24 ] || bad "$name: rescue --auto exited $rc, expected 24 (a step failed)"
-	grep -q '"status":"failed"\|"status": "failed"' "$OUT/$name.json" || bad "$name: the report marks no step failed"
-	assert_released || bad "$name: something left mapped or mounted"
-	sys_open || bad "$name: rescue unlock/mount after the fault failed"
-	manifest "$OUT/after-$name"
-	sys_close || bad "$name: rescue umount left something behind"
-	changes "$OUT/before" "$OUT/after-$name" > "$OUT/changes-$name"
-	diff -u "$OUT/$name-expected" "$OUT/changes-$name" || bad "$name: /boot or /etc changed"
-	echo "FAULT-OK $name: exit 24, the failed step reported, nothing changed"
-}
-
-if [ "${FAULTS:-0}" = 1 ]; then
-	# With the real dracut: SIGKILL while it works, then /boot filled up
-	# (through a second mount of it) while it writes.
-	step "fault: dracut killed with SIGKILL while it works"
-	( wait_dracut 20 && echo "injecting: kill -9 dracut" && kill -9 $(pgrep -x dracut) ) &
-	injector=$!
-	rescue --auto --key-file /tmp/key --report "$OUT/killed.json" > "$OUT/killed.txt" 2>&1
-	rc=$?
-	wait "$injector" || bad "killed: the fault was not injected (dracut not seen running)"
-	cat "$OUT/killed.txt"
-	: > "$OUT/killed-expected"
-	fault_checks killed "$rc"
-
-	step "fault: /boot fills up while dracut writes"
-	mkdir -p /mnt/fill
-	bootdev=$(part "$disk" 1)
-	( wait_dracut 5 && mount "$bootdev" /mnt/fill &&
-		avail=$(df --output=avail -B1 /mnt/fill | tail -n 1) &&
-		echo "injecting: filling /boot ($avail bytes free) to 256 KiB" &&
-		fallocate -l $((avail - 262144)) /mnt/fill/filler && sync && umount /mnt/fill ) &
-	injector=$!
-	rescue --auto --key-file /tmp/key --report "$OUT/full.json" > "$OUT/full.txt" 2>&1
-	rc=$?
-	wait "$injector" || bad "full: the fault was not injected"
-	cat "$OUT/full.txt"
-	echo "A boot/filler" > "$OUT/full-expected"
-	fault_checks full "$rc"
-	mount "$bootdev" /mnt/fill && rm /mnt/fill/filler && umount /mnt/fill || bad "cannot remove the filler"
-fi
 
 step "rescue --auto --dry-run"
 w0=$(sectors_written "$disk")

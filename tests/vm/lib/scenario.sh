@@ -80,7 +80,7 @@ scenario_load() {
 	# Defaults; scenario.conf overrides.
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
 	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA="" BOOT_FIRMWARE=bios
-	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 FAULTS=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
+	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
 	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
@@ -172,7 +172,7 @@ run_scenario() {
 		log "rescue step: the scripted repair (repair.sh, the oracle) in the rescue environment"
 	else
 		job=$(make_job "$VM_DIR/repair" "$VM_LIB/auto-job.sh" "${meta[@]}" \
-			AUTO_KEY="$AUTO_KEY" UNDO_CHECK="$UNDO_CHECK" FAULTS="$FAULTS")
+			AUTO_KEY="$AUTO_KEY" UNDO_CHECK="$UNDO_CHECK")
 		expect=$AUTO_EXIT
 		log "rescue step: rescue --auto in the rescue environment"
 	fi
