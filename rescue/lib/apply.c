@@ -570,6 +570,8 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 		/* What the step wrote (or put back) is on disk before the next
 		 * step, or the journal's end, is written. */
 		sync_changed(&j, a);
+		if (!a->after && rsc_action_read_files(root_dir, a, &a->after) == -ENOMEM)
+			log_warning(ctx, "Step %zu: out of memory reading what it changed", i + 1);
 		a->status = q < 0 ? RSC_ACTION_FAILED : RSC_ACTION_DONE;
 		if (q == -ECANCELED) {
 			log_notice(ctx, "Step %zu: %s", i + 1, strna(a->result));

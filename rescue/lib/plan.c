@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "diagnose-internal.h"
@@ -20,6 +21,7 @@
 #include "profile.h"
 #include "rescue/repair.h"
 #include "scan-internal.h"
+#include "sha256.h"
 #include "strv.h"
 
 static const char *const kind_names[] = {
@@ -40,11 +42,76 @@ const char *rsc_action_status_to_string(enum rsc_action_status s) {
 	       "planned";
 }
 
+static void file_states_free(struct rsc_file_state *fs, size_t n) {
+	for (size_t i = 0; fs && i < n; i++)
+		free(fs[i].label);
+	free(fs);
+}
+
+/* PATH as it is under ROOT_DIR, without following a last symbolic link
+ * (it may point anywhere on the rescue system). A path that is not there
+ * is a state too (exists false); other errors leave what could be read. */
+static int file_state_read(const char *root_dir, const char *path, struct rsc_file_state *ret) {
+	*ret = (struct rsc_file_state){ .type = '?' };
+	_cleanup_free_ char *full = NULL;
+	if (asprintf(&full, "%s%s", root_dir, path) < 0)
+		return -ENOMEM;
+	struct stat st;
+	if (lstat(full, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	ret->exists = true;
+	ret->type = S_ISREG(st.st_mode) ? 'f' : S_ISDIR(st.st_mode) ? 'd' : S_ISLNK(st.st_mode) ? 'l' : '?';
+	ret->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	char label[256];
+	ssize_t n = lgetxattr(full, "security.selinux", label, sizeof(label) - 1);
+	if (n > 0) {
+		/* Stored with its NUL by the kernel; not always by other tools. */
+		label[n] = 0;
+		if (!(ret->label = strdup(label)))
+			return -ENOMEM;
+	}
+	if (S_ISREG(st.st_mode)) {
+		_cleanup_close_ int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return -errno;
+		int r = sha256_fd_hex(fd, ret->sha256);
+		if (r < 0) {
+			ret->sha256[0] = 0;
+			return r;
+		}
+	}
+	return 0;
+}
+
+int rsc_action_read_files(const char *root_dir, const struct rsc_action *a, struct rsc_file_state **ret) {
+	size_t n = strv_length(a->files);
+	*ret = NULL;
+	if (n == 0)
+		return 0;
+	struct rsc_file_state *fs = calloc(n, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	int r = 0;
+	for (size_t i = 0; i < n; i++) {
+		int q = file_state_read(root_dir, a->files[i], &fs[i]);
+		if (q == -ENOMEM) {
+			file_states_free(fs, n);
+			return q;
+		}
+		if (q < 0 && r == 0)
+			r = q;
+	}
+	*ret = fs;
+	return r;
+}
+
 struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
 	if (!p)
 		return NULL;
 	for (size_t i = 0; i < p->n_actions; i++) {
 		struct rsc_action *a = &p->actions[i];
+		file_states_free(a->before, strv_length(a->files));
+		file_states_free(a->after, strv_length(a->files));
 		free(a->title);
 		free(a->why);
 		strv_free(a->argv);
@@ -384,6 +451,13 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			r = unfixed(p, f);
 	}
 	profile_free(prof);
+	/* What each step will change, as it is now. Unreadable files keep
+	 * what could be read; only memory ends the plan. */
+	for (size_t a = 0; r >= 0 && root_dir && a < p->n_actions; a++) {
+		int q = rsc_action_read_files(root_dir, &p->actions[a], &p->actions[a].before);
+		if (q == -ENOMEM)
+			r = q;
+	}
 	if (r < 0) {
 		rsc_plan_free(p);
 		return r;
@@ -499,6 +573,26 @@ int rsc_plan_write_script(const struct rsc_plan *p, const char *root_dir, FILE *
 	return ferror(f) ? -EIO : 0;
 }
 
+/* null for a file that is not there. */
+static json_object *file_state_json(const struct rsc_file_state *fs) {
+	if (!fs->exists)
+		return NULL;
+	static const struct {
+		char type;
+		const char *name;
+	} types[] = { { 'f', "file" }, { 'd', "directory" }, { 'l', "symlink" } };
+	const char *type = "other";
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (types[i].type == fs->type)
+			type = types[i].name;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)fs->size));
+	json_object_object_add(o, "sha256", fs->sha256[0] ? json_object_new_string(fs->sha256) : NULL);
+	json_object_object_add(o, "label", fs->label ? json_object_new_string(fs->label) : NULL);
+	return o;
+}
+
 int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array(), *un = json_object_new_array();
 	if (!o || !arr || !un)
@@ -516,6 +610,15 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 		STRV_FOREACH(x, a->files)
 			json_object_array_add(files, json_object_new_string(*x));
 		json_object_object_add(j, "files", files);
+		json_object *states = json_object_new_array();
+		for (size_t f = 0; a->files && a->files[f]; f++) {
+			json_object *st = json_object_new_object();
+			json_object_object_add(st, "path", json_object_new_string(a->files[f]));
+			json_object_object_add(st, "before", a->before ? file_state_json(&a->before[f]) : NULL);
+			json_object_object_add(st, "after", a->after ? file_state_json(&a->after[f]) : NULL);
+			json_object_array_add(states, st);
+		}
+		json_object_object_add(j, "file_states", states);
 		char *sh = rsc_action_shell(a);
 		json_object_object_add(j, "shell", sh ? json_object_new_string(sh) : NULL);
 		free(sh);

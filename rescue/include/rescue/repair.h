@@ -27,6 +27,16 @@ enum rsc_action_kind {
 
 enum rsc_action_status { RSC_ACTION_PLANNED, RSC_ACTION_DONE, RSC_ACTION_FAILED, RSC_ACTION_SKIPPED };
 
+/* A file an action changes, as it was when the plan was made and as the
+ * step left it: what a person checks a repair against. */
+struct rsc_file_state {
+	bool exists;
+	char type;              /* 'f' file, 'd' directory, 'l' symbolic link, '?' other */
+	uint64_t size;
+	char sha256[65];        /* of a regular file's contents; "" otherwise or unreadable */
+	char *label;            /* its SELinux label (security.selinux); NULL none */
+};
+
 struct rsc_action {
 	enum rsc_action_kind kind;
 	char *title;
@@ -37,7 +47,9 @@ struct rsc_action {
 	char *content;          /* ESP stub text */
 	char **unless_present;  /* skipped at apply time when all of these exist by then */
 	char **fixes;           /* codes of the findings it repairs */
+	struct rsc_file_state *before; /* one per files[] when the plan was made; NULL unknown */
 	/* After apply: */
+	struct rsc_file_state *after;  /* one per files[] after the step ran */
 	enum rsc_action_status status;
 	int exit_status;        /* of argv, -1 when none ran */
 	double seconds;         /* wall-clock time argv ran (the generator's share of a repair) */
@@ -56,6 +68,10 @@ struct rsc_plan {
 int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc_diagnosis *d, const char *root_dir,
 		  struct rsc_plan **ret);
 struct rsc_plan *rsc_plan_free(struct rsc_plan *p);
+/* The states of the files A changes under ROOT_DIR, one per a->files
+ * (*ret NULL when it names none); an unreadable file keeps what could be
+ * read and makes the result that error. */
+int rsc_action_read_files(const char *root_dir, const struct rsc_action *a, struct rsc_file_state **ret);
 const char *rsc_action_kind_to_string(enum rsc_action_kind k);
 const char *rsc_action_status_to_string(enum rsc_action_status s);
 /* The plan as a shell script a person could run by hand (after mounting
