@@ -59,7 +59,11 @@ depmod -b "$root" "$kver"
 
 # Trim what a rescue environment never reads: documentation, time zones,
 # the hardware database, and the interpreters and ICU that only xfs_scrub_all
-# and package maintainer scripts use (nothing here runs dpkg).
+# and package maintainer scripts use (nothing here runs dpkg). GRUB's EFI
+# modules go too (19 MB unpacked): a UEFI system is repaired with its own
+# grub-install and signed packages in its chroot, and an unsigned GRUB
+# from here would not start under Secure Boot; the BIOS modules stay for
+# grub-install by hand. Every megabyte here is RAM on the rescue machine.
 rm -rf "$root/boot" "$root/var/cache/apt" "$root/var/lib/apt/lists" \
 	"$root/usr/share/zoneinfo" "$root/usr/lib/x86_64-linux-gnu/gconv" \
 	"$root/usr/share/i18n" "$root/usr/lib/udev/hwdb.bin" "$root/etc/udev/hwdb.bin" \
@@ -67,8 +71,14 @@ rm -rf "$root/boot" "$root/var/cache/apt" "$root/var/lib/apt/lists" \
 	"$root/usr/lib/python3"* "$root/usr/bin/python3"* "$root/usr/share/perl" \
 	"$root/usr/lib/x86_64-linux-gnu/perl" "$root/usr/lib/x86_64-linux-gnu/libperl"* \
 	"$root/usr/bin/perl5"* "$root/usr/lib/x86_64-linux-gnu/libicu"* \
+	"$root/usr/bin/perl" "$root/usr/lib/x86_64-linux-gnu/perl-base" "$root/usr/share/perl5" \
+	"$root/usr/lib/grub/x86_64-efi" \
 	"$root/usr/sbin/xfs_scrub"* "$root/usr/lib/udev/rules.d/"*xfs_scrub* \
 	"$root/var/lib/dpkg/info" "$root/var/cache/debconf" "$root/var/log/"*
+# Without perl, its scripts would only fail: they go too.
+for f in "$root"/usr/bin/* "$root"/usr/sbin/*; do
+	[ -f "$f" ] && [ ! -L "$f" ] && head -c 64 "$f" | grep -q '^#!.*perl' && rm -f "$f"
+done
 # Keyboard layouts: only the PC console maps (rescue.keymap=).
 find "$root/usr/share/keymaps" -mindepth 1 -maxdepth 1 ! -name i386 ! -name include \
 	-exec rm -rf {} + 2>/dev/null || true
@@ -90,7 +100,7 @@ cat > "$root/etc/motd" <<'MOTD'
 rescue environment: 'rescue' finds installed systems and repairs their boot.
   rescue scan            what is on these disks (read-only)
   rescue --help          everything else
-The usual tools are here too: cryptsetup, lvm, mdadm, mkfs.*, grub-install.
+The usual tools are here too: cryptsetup, lvm, mdadm, mkfs.*, grub-install (BIOS).
 
 MOTD
 echo rescue > "$root/etc/hostname"
