@@ -347,6 +347,15 @@ static int probe_partitions(rsc_context *ctx, struct rsc_scan *scan, int idx, in
 		if (t >= 0 && set_str(&p->part_type_name, partition_types[t].name) < 0)
 			return -ENOMEM;
 
+		if (start == 0 && streq_ptr(disk->type, "iso9660")) {
+			/* A hybrid ISO (a rescue medium like ours written to a
+			 * stick): its first partition starts at sector 0 and is
+			 * the ISO 9660 file system the disk itself shows. */
+			p->size = size <= disk->size ? size : disk->size;
+			if (set_str(&p->type, "iso9660") < 0)
+				return -ENOMEM;
+			continue;
+		}
 		if (start + size > disk->size || start < 512) {
 			set_strf(&p->error, "partition %d lies outside the disk (table corrupt, or image truncated)", partno);
 			log_warning(ctx, "%s: partition %d lies outside the disk (table corrupt or image truncated); skipped",

@@ -235,4 +235,21 @@ grep -q "truncated.img: protective MBR but no valid GPT" $w/scan.err || fail "tr
 grep -q "truncated-dos.img: partition 2 lies outside the disk" $w/scan.err || fail "truncated-dos.img not named"
 assert_jq $J '.devices[] | select(.name=="truncated-dos.img:p1") | .type' "crypto_LUKS" "the partition that fits is still probed"
 assert_jq $J '.systems | length' "6"
+
+# A hybrid ISO, as our medium written to a stick: ISO 9660 on the whole
+# disk and an MBR partition starting at sector 0 over it. That is its
+# layout, not a corrupt table: no warning, the partition shown as ISO 9660.
+mkdir -p $w/isodir && echo hello > $w/isodir/hello.txt
+xorriso -as mkisofs -quiet -V HYBRID -o $w/hybrid.iso $w/isodir 2>/dev/null || fail "xorriso could not make an ISO"
+sectors=$(($(stat -c %s $w/hybrid.iso) / 512))
+# Partition 1: bootable, type 0x17, LBA 0, the whole image; then 55 aa.
+printf '\x80\x00\x00\x00\x17\x00\x00\x00\x00\x00\x00\x00' | dd of=$w/hybrid.iso bs=1 seek=446 conv=notrunc status=none
+printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((sectors & 255)) $((sectors >> 8 & 255)) $((sectors >> 16 & 255)) $((sectors >> 24)))" \
+	| dd of=$w/hybrid.iso bs=1 seek=458 conv=notrunc status=none
+printf '\x55\xaa' | dd of=$w/hybrid.iso bs=1 seek=510 conv=notrunc status=none
+rc=0; "$RESCUE" scan --json --image $w/hybrid.iso > $w/hybrid.json 2> $w/hybrid.err || rc=$?
+# 3: no installed system on it, which is so.
+[ $rc -eq 3 ] || { cat $w/hybrid.err; fail "scan of a hybrid ISO: expected exit 3, got $rc"; }
+! grep -q "outside the disk" $w/hybrid.err || { cat $w/hybrid.err; fail "a hybrid ISO's partition at sector 0 is called corrupt"; }
+assert_jq $w/hybrid.json '.devices[] | select(.name=="hybrid.iso:p1") | .type' "iso9660" "the hybrid ISO's partition"
 echo "all checks passed"
