@@ -1202,3 +1202,55 @@ fail:
 	rsc_verify_result_free(v);
 	return r;
 }
+
+/* ---- the stack alone, for diagnose ---- */
+
+void root_stack_summary_done(struct root_stack_summary *s) {
+	free(s->description);
+	free(s->root_spec);
+	*s = (struct root_stack_summary){ 0 };
+}
+
+int root_stack_summary(rsc_context *ctx, int rootfd, struct root_stack_summary *ret) {
+	_cleanup_free_ char *fstab_text = NULL, *crypttab_text = NULL;
+	struct rsc_fstab_entry *fstab = NULL;
+	struct rsc_crypttab_entry *crypttab = NULL;
+	size_t n_fstab = 0, n_crypttab = 0;
+	struct stack s = { 0 };
+	int r = read_file_in_root(rootfd, "etc/fstab", READ_FILE_MAX, &fstab_text, NULL);
+	if (r < 0)
+		return r == -ENOMEM ? r : -ENOENT;
+	if ((r = rsc_fstab_parse(ctx, fstab_text, "etc/fstab", &fstab, &n_fstab)) < 0)
+		return r;
+	if (read_file_in_root(rootfd, "etc/crypttab", READ_FILE_MAX, &crypttab_text, NULL) >= 0 &&
+	    (r = rsc_crypttab_parse(ctx, crypttab_text, "etc/crypttab", &crypttab, &n_crypttab)) < 0)
+		goto out;
+	const struct rsc_fstab_entry *root = NULL;
+	for (size_t i = 0; i < n_fstab; i++)
+		if (streq(fstab[i].target, "/"))
+			root = &fstab[i];
+	r = root ? analyse_root(ctx, rootfd, root, crypttab, n_crypttab, &s) : -ENOENT;
+	if (r < 0)
+		goto out;
+	struct root_stack_summary m = {
+		.luks = s.luks && !s.luks_assumed,
+		.lvm = s.lvm,
+		/* The verifier does not follow MD; its device names are
+		 * evidence enough (/dev/md0, /dev/md/root). */
+		.md = startswith(root->spec, "/dev/md") != NULL,
+		.description = strdup(s.description),
+		.root_spec = strdup(root->spec),
+	};
+	if (!m.description || !m.root_spec) {
+		root_stack_summary_done(&m);
+		r = -ENOMEM;
+		goto out;
+	}
+	*ret = m;
+	r = 0;
+out:
+	stack_done(&s);
+	rsc_fstab_free(fstab, n_fstab);
+	rsc_crypttab_free(crypttab, n_crypttab);
+	return r;
+}
