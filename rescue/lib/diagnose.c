@@ -428,7 +428,7 @@ static int check_generator_modules(struct diag *g, const struct genconf *c) {
 	if (!streq(c->generator, "dracut") || c->n_assignments == 0)
 		return 0;
 	struct root_stack_summary st = { 0 };
-	int r = root_stack_summary(g->ctx, g->rootfd, &st);
+	int r = root_stack_summary(g->ctx, g->rootfd, g->scan->n_devices > 0, &st);
 	if (r == -ENOENT)
 		return 0; /* no root in fstab: nothing to hold the configuration against */
 	if (r < 0)

@@ -39,6 +39,8 @@ struct root_stack_summary {
 	char *description;      /* "ext4 on LVM vg/root on LUKS luks-..." */
 	char *root_spec;        /* fstab's spec for / */
 };
-/* 0, -ENOENT when fstab has no root, -ENOMEM. */
-int root_stack_summary(rsc_context *ctx, int rootfd, struct root_stack_summary *ret);
+/* devices: may look at this machine's /dev and /sys for the root's device
+ * (not for a root given as a directory without devices, whose diagnosis
+ * must not depend on the host). 0, -ENOENT when fstab has no root, -ENOMEM. */
+int root_stack_summary(rsc_context *ctx, int rootfd, bool devices, struct root_stack_summary *ret);
 void root_stack_summary_done(struct root_stack_summary *s);

@@ -537,7 +537,7 @@ static int resolve_spec(const char *spec, dev_t *ret) {
 }
 
 static int analyse_root(rsc_context *ctx, int rootfd, const struct rsc_fstab_entry *root,
-			const struct rsc_crypttab_entry *c, size_t nc, struct stack *s) {
+			const struct rsc_crypttab_entry *c, size_t nc, bool devices, struct stack *s) {
 	int r;
 	const char *spec = root->spec;
 	const char *name;
@@ -562,7 +562,7 @@ static int analyse_root(rsc_context *ctx, int rootfd, const struct rsc_fstab_ent
 
 	/* The real devices, when this machine sees the root's. */
 	dev_t dev;
-	if (resolve_spec(spec, &dev) == 0) {
+	if (devices && resolve_spec(spec, &dev) == 0) {
 		s->root_dev = dev;
 		char sys[128];
 		snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(dev), minor(dev));
@@ -1094,7 +1094,7 @@ int rsc_initramfs_verify(rsc_context *ctx, rsc_initramfs *img, const char *root_
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = analyse_root(ctx, rootfd, root, crypttab, n_crypttab, &s)) < 0)
+	if ((r = analyse_root(ctx, rootfd, root, crypttab, n_crypttab, true, &s)) < 0)
 		goto fail;
 	v->stack = strdup(s.description);
 	if (!v->stack) {
@@ -1211,7 +1211,7 @@ void root_stack_summary_done(struct root_stack_summary *s) {
 	*s = (struct root_stack_summary){ 0 };
 }
 
-int root_stack_summary(rsc_context *ctx, int rootfd, struct root_stack_summary *ret) {
+int root_stack_summary(rsc_context *ctx, int rootfd, bool devices, struct root_stack_summary *ret) {
 	_cleanup_free_ char *fstab_text = NULL, *crypttab_text = NULL;
 	struct rsc_fstab_entry *fstab = NULL;
 	struct rsc_crypttab_entry *crypttab = NULL;
@@ -1229,7 +1229,7 @@ int root_stack_summary(rsc_context *ctx, int rootfd, struct root_stack_summary *
 	for (size_t i = 0; i < n_fstab; i++)
 		if (streq(fstab[i].target, "/"))
 			root = &fstab[i];
-	r = root ? analyse_root(ctx, rootfd, root, crypttab, n_crypttab, &s) : -ENOENT;
+	r = root ? analyse_root(ctx, rootfd, root, crypttab, n_crypttab, devices, &s) : -ENOENT;
 	if (r < 0)
 		goto out;
 	struct root_stack_summary m = {
