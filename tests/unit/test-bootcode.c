@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The BIOS boot code readers (rescue/lib/bootcode.h) on the first sectors
+ * of disks GRUB's own tools set up (tests/fixtures/bootcode/make.sh): an
+ * MBR disk with the core in the gap, a GPT disk with the core in its BIOS
+ * boot partition, and the same sectors zeroed, overwritten, damaged and
+ * cut short. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "bootcode.h"
+#include "macro.h"
+#include "strv.h"
+
+#define FX FIXTURES "/bootcode/"
+#define S BOOTCODE_SECTOR
+
+struct image {
+	uint8_t *data;
+	size_t size;
+};
+
+static struct image load(const char *name) {
+	char path[512];
+	snprintf(path, sizeof(path), FX "%s", name);
+	gzFile f = gzopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	struct image im = { .data = malloc(1 << 20) };
+	assert_non_null(im.data);
+	int n = gzread(f, im.data, 1 << 20);
+	assert_true(n > 0 && n < (1 << 20));
+	gzclose(f);
+	im.size = (size_t)n;
+	return im;
+}
+
+static struct image msdos, gpt, ref;
+
+static int setup(void **state) {
+	msdos = load("msdos-gap.bin.gz");
+	gpt = load("gpt-biosboot.bin.gz");
+	ref = load("boot.img");   /* gzread reads uncompressed files as they are */
+	return ref.size == S ? 0 : -1;
+}
+static int teardown(void **state) {
+	free(msdos.data);
+	free(gpt.data);
+	free(ref.data);
+	return 0;
+}
+
+static uint8_t *copy(const struct image *im) {
+	uint8_t *p = malloc(im->size);
+	assert_non_null(p);
+	memcpy(p, im->data, im->size);
+	return p;
+}
+
+static void test_grub_mbr(void **state) {
+	struct mbr_bootcode m;
+	assert_int_equal(mbr_bootcode_read(msdos.data, msdos.size, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_GRUB);
+	assert_string_equal(mbr_code_to_string(m.code), "grub");
+	assert_true(m.signature);
+	assert_true(m.reference_checked && m.reference_match);
+	assert_int_equal(m.core_sector, 1);
+	assert_int_equal(m.boot_drive, 0xff);
+
+	/* Without a reference, GRUB's code is still known by its facts. */
+	assert_int_equal(mbr_bootcode_read(msdos.data, S, NULL, 0, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_GRUB);
+	assert_false(m.reference_checked);
+
+	/* On GPT, boot.img points into the BIOS boot partition. */
+	assert_int_equal(mbr_bootcode_read(gpt.data, gpt.size, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_GRUB);
+	assert_true(m.reference_match);
+	assert_int_equal(m.core_sector, 40);
+}
+
+static void test_reference_ignores_disk_fields(void **state) {
+	/* Another BPB, disk signature and partition table: the same code. */
+	_cleanup_free_ uint8_t *b = copy(&msdos);
+	memset(b + 0x03, 0x11, 0x5a - 0x03);
+	memset(b + 0x1b8, 0x22, 0x1fe - 0x1b8);
+	b[0x5c] = 7;
+	struct mbr_bootcode m;
+	assert_int_equal(mbr_bootcode_read(b, S, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_GRUB);
+	assert_true(m.reference_match);
+	assert_int_equal(m.core_sector, 7);
+
+	/* One code byte changed: still GRUB by its facts, but not the build
+	 * given as reference (another GRUB version). */
+	b[0x100] ^= 0xff;
+	assert_int_equal(mbr_bootcode_read(b, S, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_GRUB);
+	assert_true(m.reference_checked);
+	assert_false(m.reference_match);
+}
+
+static void test_zeroed_mbr(void **state) {
+	_cleanup_free_ uint8_t *b = copy(&msdos);
+	/* What 'dd if=/dev/zero bs=440 count=1' leaves: the partition table
+	 * and signature stay. */
+	memset(b, 0, 440);
+	struct mbr_bootcode m;
+	assert_int_equal(mbr_bootcode_read(b, S, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_ZERO);
+	assert_string_equal(mbr_code_to_string(m.code), "zeroed");
+	assert_true(m.signature);
+	assert_int_equal(m.core_sector, 0);
+	memset(b, 0, S);
+	assert_int_equal(mbr_bootcode_read(b, S, NULL, 0, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_ZERO);
+	assert_false(m.signature);
+}
+
+static void test_foreign_code(void **state) {
+	_cleanup_free_ uint8_t *b = copy(&msdos);
+	/* Some other loader: code that neither starts with GRUB's jump nor
+	 * carries its messages. */
+	static const char other[] = "\xfa\x33\xc0\x8e\xd0\xbc\x00\x7c\xfb\x50\x07\x50\x1f\xfc"
+				    "Invalid partition table\0Missing operating system";
+	memset(b, 0x90, 440);
+	memcpy(b, other, sizeof(other));
+	struct mbr_bootcode m;
+	assert_int_equal(mbr_bootcode_read(b, S, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_OTHER);
+	assert_false(m.reference_match);
+	assert_null(m.other);
+	assert_int_equal(m.core_sector, 0);
+
+	/* GRUB Legacy's stage1 has GRUB's messages but jumps elsewhere. */
+	memcpy(b, msdos.data, S);
+	b[1] = 0x48;
+	b[0x100] ^= 0xff;
+	assert_int_equal(mbr_bootcode_read(b, S, ref.data, ref.size, &m), 0);
+	assert_int_equal(m.code, MBR_CODE_OTHER);
+	assert_string_equal(m.other, "GRUB Legacy");
+}
+
+static void assert_core(const struct image *im, uint64_t lba, const char *prefix, const char *partmap,
+			struct grub_core *c) {
+	assert_int_equal(grub_core_read(im->data + lba * S, im->size - lba * S, lba, c), 0);
+	if (c->state != GRUB_CORE_INTACT)
+		fail_msg("core is %s: %s", grub_core_state_to_string(c->state), c->problem);
+	assert_null(c->problem);
+	assert_int_equal(c->list_start, lba + 1);
+	assert_true(c->redundancy > 0);
+	assert_true(c->decompressor_size > 0);
+	assert_string_equal(c->prefix, prefix);
+	assert_null(c->config);
+	assert_true(strv_contains(c->modules, "biosdisk"));
+	assert_true(strv_contains(c->modules, partmap));
+	assert_true(strv_contains(c->modules, "ext2"));
+	assert_int_equal(c->n_modules, strv_length(c->modules));
+	assert_true(c->kernel_size > 0 && c->kernel_size < c->uncompressed_size);
+}
+
+static void test_core_found(void **state) {
+	struct grub_core a, b;
+	assert_core(&msdos, 1, "(,msdos1)/boot/grub", "part_msdos", &a);
+	assert_core(&gpt, 40, "(,gpt2)/boot/grub", "part_gpt", &b);
+	/* Built by the same GRUB: the same kernel. */
+	assert_int_equal(a.kernel_size, b.kernel_size);
+	assert_int_equal(a.kernel_crc32, b.kernel_crc32);
+	assert_int_equal(a.decompressor_size, b.decompressor_size);
+	grub_core_done(&a);
+	grub_core_done(&b);
+}
+
+static void test_core_file(void **state) {
+	/* core.img as grub-install leaves it in /boot/grub/i386-pc: the
+	 * embedded core without the redundancy, its field 0 and its block
+	 * list counting only its own sectors. */
+	struct grub_core c;
+	assert_core(&msdos, 1, "(,msdos1)/boot/grub", "part_msdos", &c);
+	size_t size = S + c.decompressor_size + c.compressed_size;
+	uint32_t crc = c.kernel_crc32;
+	grub_core_done(&c);
+	_cleanup_free_ uint8_t *f = malloc(size);
+	assert_non_null(f);
+	memcpy(f, msdos.data + S, size);
+	memset(f + S + 0x10, 0, 4);
+	uint16_t sectors = (uint16_t)((size + S - 1) / S - 1);
+	f[0x1fc] = (uint8_t)sectors;
+	f[0x1fd] = (uint8_t)(sectors >> 8);
+	assert_int_equal(grub_core_read(f, size, 1, &c), 0);
+	assert_int_equal(c.state, GRUB_CORE_INTACT);
+	assert_int_equal(c.redundancy, 0);
+	assert_int_equal(c.kernel_crc32, crc);
+	assert_string_equal(c.prefix, "(,msdos1)/boot/grub");
+	grub_core_done(&c);
+}
+
+static enum grub_core_state core_state(const uint8_t *b, size_t size, uint64_t lba, const char **problem) {
+	struct grub_core c;
+	assert_int_equal(grub_core_read(b, size, lba, &c), 0);
+	if (problem)
+		*problem = c.problem;
+	enum grub_core_state s = c.state;
+	if (s != GRUB_CORE_INTACT) {
+		assert_null(c.prefix);
+		assert_null(c.modules);
+	}
+	grub_core_done(&c);
+	return s;
+}
+
+static void test_core_damaged(void **state) {
+	struct grub_core c;
+	assert_core(&msdos, 1, "(,msdos1)/boot/grub", "part_msdos", &c);
+	size_t data = S + S + c.decompressor_size;   /* of the compressed data, in the disk */
+	uint32_t compressed = c.compressed_size;
+	grub_core_done(&c);
+	const char *why;
+
+	/* Bytes flipped at several places of the compressed data. */
+	size_t at[] = { data + 1, data + 64, data + compressed / 2, data + compressed - 32 };
+	for (size_t i = 0; i < ELEMENTSOF(at); i++) {
+		_cleanup_free_ uint8_t *b = copy(&msdos);
+		for (size_t k = 0; k < 16; k++)
+			b[at[i] + k] ^= 0x5a;
+		assert_int_equal(core_state(b + S, msdos.size - S, 1, &why), GRUB_CORE_DAMAGED);
+		assert_non_null(why);
+	}
+
+	/* Impossible sizes in the decompressor's header. */
+	_cleanup_free_ uint8_t *b = copy(&msdos);
+	memset(b + 2 * S + 0x08, 0xff, 4);
+	assert_int_equal(core_state(b + S, msdos.size - S, 1, &why), GRUB_CORE_DAMAGED);
+	assert_string_equal(why, "the core's decompressor header holds impossible sizes");
+
+	/* An empty block list. */
+	memcpy(b, msdos.data, msdos.size);
+	memset(b + S + 0x1fc, 0, 2);
+	assert_int_equal(core_state(b + S, msdos.size - S, 1, &why), GRUB_CORE_DAMAGED);
+
+	/* The gap zeroed: no core at all. */
+	memcpy(b, msdos.data, msdos.size);
+	memset(b + S, 0, msdos.size - S);
+	assert_int_equal(core_state(b + S, msdos.size - S, 1, &why), GRUB_CORE_ABSENT);
+	assert_string_equal(why, "the sector is zeroed");
+	/* Or something else there (boot.img pointing at the wrong sector). */
+	assert_int_equal(core_state(msdos.data, msdos.size, 0, &why), GRUB_CORE_ABSENT);
+	assert_string_equal(why, "the sector holds no GRUB core");
+
+	/* A block list leading elsewhere cannot be followed. */
+	assert_int_equal(core_state(msdos.data + S, msdos.size - S, 5, &why), GRUB_CORE_INCOMPLETE);
+}
+
+static void test_truncated(void **state) {
+	struct mbr_bootcode m;
+	assert_int_equal(mbr_bootcode_read(msdos.data, S - 1, NULL, 0, &m), -ENODATA);
+	assert_int_equal(mbr_bootcode_read(NULL, 0, NULL, 0, &m), -ENODATA);
+	/* A short reference is not compared. */
+	assert_int_equal(mbr_bootcode_read(msdos.data, S, ref.data, S - 1, &m), 0);
+	assert_false(m.reference_checked);
+
+	const uint8_t *core = msdos.data + S;
+	size_t n = msdos.size - S;
+	/* Every cut through the first sectors, then one in each later sector:
+	 * never intact, never a guess, never a read past the end (ASan). */
+	for (size_t cut = 0; cut < n; cut += cut < 2 * S ? 1 : S - 3) {
+		_cleanup_free_ uint8_t *b = malloc(cut ? cut : 1);
+		assert_non_null(b);
+		memcpy(b, core, cut);
+		enum grub_core_state s = core_state(b, cut, 1, NULL);
+		if (s != GRUB_CORE_INCOMPLETE)
+			fail_msg("cut at %zu: %s", cut, grub_core_state_to_string(s));
+	}
+	assert_int_equal(core_state(core, n, 1, NULL), GRUB_CORE_INTACT);
+}
+
+int main(void) {
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grub_mbr),
+		cmocka_unit_test(test_reference_ignores_disk_fields),
+		cmocka_unit_test(test_zeroed_mbr),
+		cmocka_unit_test(test_foreign_code),
+		cmocka_unit_test(test_core_found),
+		cmocka_unit_test(test_core_file),
+		cmocka_unit_test(test_core_damaged),
+		cmocka_unit_test(test_truncated),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
