@@ -15,7 +15,8 @@
  *   core, from 0x200   lzma_decompress.img: compressed size (u32) at
  *                      0x08, uncompressed size at 0x0c, Reed-Solomon
  *                      redundancy at 0x10, the length of the part not
- *                      covered by it (u16) at 0x14; then raw LZMA1 data
+ *                      covered by it (u16) at 0x14, the boot device at
+ *                      0x18-0x1b; then raw LZMA1 data
  *                      (lc 3, lp 0, pb 2, no header, no end marker); then
  *                      the redundancy, so that the core fills exactly the
  *                      sectors the block list loads.
@@ -53,6 +54,7 @@
 #define DECOMP_UNCOMPRESSED 0x0c
 #define DECOMP_REDUNDANCY 0x10
 #define DECOMP_NO_RS_LENGTH 0x14
+#define DECOMP_BOOT_DEVICE 0x18   /* partition and drive: may be set at install */
 #define DECOMP_HEADER_END 0x1c
 
 #define MODULE_MAGIC 0x676d696du  /* "mimg" */
@@ -369,4 +371,24 @@ int grub_core_read(const uint8_t *buf, size_t size, uint64_t lba, struct grub_co
 	ret->decompressor_size = 0;
 	ret->kernel_size = ret->kernel_crc32 = 0;
 	return damaged(ret, why);
+}
+
+enum grub_core_match grub_core_compare(const uint8_t *a, size_t a_size, const struct grub_core *ca, const uint8_t *b,
+				       size_t b_size, const struct grub_core *cb) {
+	if (ca->kernel_size != cb->kernel_size || ca->kernel_crc32 != cb->kernel_crc32 ||
+	    ca->decompressor_size != cb->decompressor_size)
+		return GRUB_CORE_OTHER_BUILD;
+	/* Both were read intact, so both hold the decompressor in full. */
+	size_t n = BOOTCODE_SECTOR + ca->decompressor_size;
+	if (n > a_size || n > b_size)
+		return GRUB_CORE_OTHER_BUILD;
+	for (size_t i = 0; i < n; i++) {
+		/* Not code: the block list, and the header's sizes (which differ
+		 * with the modules built in) and boot device. */
+		bool data = (i >= DISKBOOT_LIST - DISKBOOT_LIST_ENTRY && i < BOOTCODE_SECTOR) ||
+			    (i >= BOOTCODE_SECTOR + DECOMP_COMPRESSED && i < BOOTCODE_SECTOR + DECOMP_HEADER_END);
+		if (!data && a[i] != b[i])
+			return GRUB_CORE_CODE_DIFFERS;
+	}
+	return GRUB_CORE_SAME;
 }

@@ -73,3 +73,36 @@ struct grub_core {
  * verdict in ret->state, or -ENOMEM. grub_core_done() frees the fields. */
 int grub_core_read(const uint8_t *buf, size_t size, uint64_t lba, struct grub_core *ret);
 void grub_core_done(struct grub_core *c);
+
+enum grub_core_match {
+	GRUB_CORE_SAME,         /* the same GRUB build and the same loader code */
+	GRUB_CORE_OTHER_BUILD,  /* another GRUB build (kernel or decompressor differ) */
+	GRUB_CORE_CODE_DIFFERS, /* the same build, but diskboot's or the decompressor's
+				 * code differs: one of them is damaged */
+};
+/* Compares two intact cores read by grub_core_read() (a disk's and the
+ * core.img grub-install left in /boot), leaving out what is not code:
+ * the block list and the decompressor header's sizes and boot device,
+ * which grub-mkimage and grub-bios-setup fill in. */
+enum grub_core_match grub_core_compare(const uint8_t *a, size_t a_size, const struct grub_core *ca, const uint8_t *b,
+				       size_t b_size, const struct grub_core *cb);
+
+/* The installed GRUB a disk is compared with: its boot.img and the
+ * core.img grub-install made (either may be NULL). */
+struct bios_reference {
+	const uint8_t *boot_img;
+	size_t boot_img_size;
+	const uint8_t *core_img;
+	size_t core_img_size;
+};
+
+/* Reads, read-only, the MBR of the disk in file (starting at offset:
+ * 0 for a block device or a disk image) and the core its GRUB boot code
+ * points at. When the MBR is not GRUB's, ret_core->state is ABSENT with
+ * no problem set. An intact core of the same build as ref's core.img
+ * whose loader code differs is DAMAGED; *ret_other_build says that the
+ * core is another GRUB build than ref's core.img (and so than the
+ * modules beside it). Returns 0, or a negative errno when the disk
+ * cannot be read: then nothing is known about it. */
+int bios_disk_read(const char *file, uint64_t offset, const struct bios_reference *ref,
+		   struct mbr_bootcode *ret_mbr, struct grub_core *ret_core, bool *ret_other_build);

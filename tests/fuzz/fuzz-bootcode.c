@@ -45,6 +45,9 @@ static void check_core(const uint8_t *p, size_t n, uint64_t lba) {
 		abort();
 	if (c.prefix && strlen(c.prefix) > 4096)
 		abort();
+	/* A core is always the same build and code as itself. */
+	if (c.state == GRUB_CORE_INTACT && grub_core_compare(p, n, &c, p, n, &c) != GRUB_CORE_SAME)
+		abort();
 	grub_core_done(&c);
 }
 

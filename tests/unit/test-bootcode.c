@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lzma.h>
 #include <zlib.h>
 
 #include <cmocka.h>
@@ -178,28 +179,93 @@ static void test_core_found(void **state) {
 	grub_core_done(&b);
 }
 
-static void test_core_file(void **state) {
-	/* core.img as grub-install leaves it in /boot/grub/i386-pc: the
-	 * embedded core without the redundancy, its field 0 and its block
-	 * list counting only its own sectors. */
+/* core.img as grub-install leaves it in /boot/grub/i386-pc, made from the
+ * core embedded in the msdos fixture: without the redundancy, its field 0
+ * and its block list counting only its own sectors. With other_build, the
+ * GRUB kernel in it is changed by one byte and compressed again the way
+ * grub-mkimage does (raw LZMA1, lc 3, lp 0, pb 2): another GRUB build. */
+static uint8_t *core_file(bool other_build, size_t *ret_size) {
 	struct grub_core c;
-	assert_core(&msdos, 1, "(,msdos1)/boot/grub", "part_msdos", &c);
-	size_t size = S + c.decompressor_size + c.compressed_size;
-	uint32_t crc = c.kernel_crc32;
-	grub_core_done(&c);
-	_cleanup_free_ uint8_t *f = malloc(size);
+	assert_int_equal(grub_core_read(msdos.data + S, msdos.size - S, 1, &c), 0);
+	assert_int_equal(c.state, GRUB_CORE_INTACT);
+	size_t head = S + c.decompressor_size, size = head + c.compressed_size;
+	uint8_t *f = malloc(size + 65536);
 	assert_non_null(f);
 	memcpy(f, msdos.data + S, size);
+	if (other_build) {
+		uint8_t *plain = malloc(c.uncompressed_size);
+		assert_non_null(plain);
+		lzma_options_lzma opt;
+		assert_false(lzma_lzma_preset(&opt, 6));
+		opt.dict_size = 1 << 16;
+		opt.lc = 3;
+		opt.lp = 0;
+		opt.pb = 2;
+		lzma_filter filters[] = { { .id = LZMA_FILTER_LZMA1, .options = &opt }, { .id = LZMA_VLI_UNKNOWN } };
+		/* GRUB's stream has no end marker: decode until the output is full. */
+		lzma_stream z = LZMA_STREAM_INIT;
+		assert_int_equal(lzma_raw_decoder(&z, filters), LZMA_OK);
+		z.next_in = f + head;
+		z.avail_in = c.compressed_size;
+		z.next_out = plain;
+		z.avail_out = c.uncompressed_size;
+		while (z.avail_out > 0)
+			assert_int_equal(lzma_code(&z, LZMA_RUN), LZMA_OK);
+		lzma_end(&z);
+		size_t out_pos = 0;
+		plain[c.kernel_size / 2] ^= 1;
+		out_pos = 0;
+		assert_int_equal(lzma_raw_buffer_encode(filters, NULL, plain, c.uncompressed_size, f + head, &out_pos,
+							c.compressed_size + 65536), LZMA_OK);
+		free(plain);
+		size = head + out_pos;
+		for (int i = 0; i < 4; i++)
+			f[S + 0x08 + i] = (uint8_t)(out_pos >> (8 * i));
+	}
+	grub_core_done(&c);
 	memset(f + S + 0x10, 0, 4);
 	uint16_t sectors = (uint16_t)((size + S - 1) / S - 1);
 	f[0x1fc] = (uint8_t)sectors;
 	f[0x1fd] = (uint8_t)(sectors >> 8);
-	assert_int_equal(grub_core_read(f, size, 1, &c), 0);
-	assert_int_equal(c.state, GRUB_CORE_INTACT);
-	assert_int_equal(c.redundancy, 0);
-	assert_int_equal(c.kernel_crc32, crc);
-	assert_string_equal(c.prefix, "(,msdos1)/boot/grub");
-	grub_core_done(&c);
+	*ret_size = size;
+	return f;
+}
+
+static void test_core_file(void **state) {
+	struct grub_core disk, file;
+	assert_core(&msdos, 1, "(,msdos1)/boot/grub", "part_msdos", &disk);
+	size_t size;
+	_cleanup_free_ uint8_t *f = core_file(false, &size);
+	assert_int_equal(grub_core_read(f, size, 1, &file), 0);
+	assert_int_equal(file.state, GRUB_CORE_INTACT);
+	assert_int_equal(file.redundancy, 0);
+	assert_int_equal(file.kernel_crc32, disk.kernel_crc32);
+	assert_string_equal(file.prefix, "(,msdos1)/boot/grub");
+	const uint8_t *d = msdos.data + S;
+	size_t dn = msdos.size - S;
+	/* What grub-bios-setup changed (block list, redundancy) is left out. */
+	assert_int_equal(grub_core_compare(d, dn, &disk, f, size, &file), GRUB_CORE_SAME);
+	/* The GPT disk's core: other modules and prefix, the same build. */
+	struct grub_core g;
+	assert_core(&gpt, 40, "(,gpt2)/boot/grub", "part_gpt", &g);
+	assert_int_equal(grub_core_compare(gpt.data + 40 * S, gpt.size - 40 * S, &g, f, size, &file), GRUB_CORE_SAME);
+	grub_core_done(&g);
+	/* diskboot's or the decompressor's code changed: damaged. */
+	f[0x40] ^= 1;
+	assert_int_equal(grub_core_compare(d, dn, &disk, f, size, &file), GRUB_CORE_CODE_DIFFERS);
+	f[0x40] ^= 1;
+	f[S + 0x100] ^= 1;
+	assert_int_equal(grub_core_compare(d, dn, &disk, f, size, &file), GRUB_CORE_CODE_DIFFERS);
+	grub_core_done(&file);
+
+	/* Another GRUB build. */
+	_cleanup_free_ uint8_t *o = core_file(true, &size);
+	assert_int_equal(grub_core_read(o, size, 1, &file), 0);
+	assert_int_equal(file.state, GRUB_CORE_INTACT);
+	assert_int_not_equal(file.kernel_crc32, disk.kernel_crc32);
+	assert_int_equal(grub_core_compare(d, dn, &disk, o, size, &file), GRUB_CORE_OTHER_BUILD);
+	grub_core_done(&file);
+	grub_core_done(&disk);
 }
 
 static enum grub_core_state core_state(const uint8_t *b, size_t size, uint64_t lba, const char **problem) {
