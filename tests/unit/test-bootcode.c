@@ -3,7 +3,8 @@
  * of disks GRUB's own tools set up (tests/fixtures/bootcode/make.sh): an
  * MBR disk with the core in the gap, a GPT disk with the core in its BIOS
  * boot partition, and the same sectors zeroed, overwritten, damaged and
- * cut short. */
+ * cut short; then diagnose's findings on such a disk (as an image file)
+ * for a system whose root is a directory here. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <lzma.h>
 #include <zlib.h>
 
@@ -18,6 +20,7 @@
 
 #include "bootcode.h"
 #include "macro.h"
+#include "rescue/diagnose.h"
 #include "strv.h"
 
 #define FX FIXTURES "/bootcode/"
@@ -347,6 +350,151 @@ static void test_truncated(void **state) {
 	assert_int_equal(core_state(core, n, 1, NULL), GRUB_CORE_INTACT);
 }
 
+/* ---- diagnose on a disk image ---- */
+
+static char dir[] = "/tmp/rescue-test-bootcode.XXXXXX";
+static char disk_path[100], root_path[100];
+
+static void put(const char *path, const void *data, size_t n) {
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Puts /boot/grub/i386-pc/core.img into the root: the one made with the
+ * fixture's core, another build's, or none. */
+static void root_core(int which) {
+	char path[200];
+	snprintf(path, sizeof(path), "%s/boot/grub/i386-pc/core.img", root_path);
+	unlink(path);
+	if (which < 0)
+		return;
+	size_t n;
+	_cleanup_free_ uint8_t *f = core_file(which > 0, &n);
+	put(path, f, n);
+}
+
+static void root_file(const char *rel, bool present) {
+	char path[200];
+	snprintf(path, sizeof(path), "%s/%s", root_path, rel);
+	if (present)
+		put(path, "", 0);
+	else
+		unlink(path);
+}
+
+static int diag_setup(void **state) {
+	assert_non_null(mkdtemp(dir));
+	snprintf(disk_path, sizeof(disk_path), "%s/disk.img", dir);
+	snprintf(root_path, sizeof(root_path), "%s/root", dir);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/boot/grub/i386-pc && touch %s/boot/grub/i386-pc/normal.mod",
+		 root_path, root_path);
+	if (system(cmd) != 0)
+		return -1;
+	root_core(0);
+	return 0;
+}
+static int diag_teardown(void **state) {
+	char cmd[100];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The BIOS findings diagnose makes for the system on partition partno
+ * of a disk holding these sectors, as "code:severity" words. */
+static char *bios_findings(const uint8_t *disk, size_t n, int partno, const char *bootloader, const char *file) {
+	put(disk_path, disk, n);
+	struct rsc_device devs[2] = {
+		{ .kind = RSC_DEVICE_IMAGE, .parent = -1, .name = (char *)"disk.img", .file = (char *)file },
+		{ .kind = RSC_DEVICE_PARTITION, .parent = 0, .name = (char *)"disk.img:p1", .file = (char *)file,
+		  .offset = 63 * S, .partno = partno },
+	};
+	struct rsc_scan scan = { .devices = devs, .n_devices = 2 };
+	struct rsc_system sys = { .id = (char *)"test", .root_device = 1, .boot_device = -1, .esp_device = -1,
+				  .bootloader = (char *)bootloader };
+	rsc_context *ctx;
+	assert_int_equal(rsc_context_new(&ctx), 0);
+	struct rsc_diagnosis *d = NULL;
+	assert_int_equal(rsc_diagnose(ctx, &scan, &sys, root_path, &d), 0);
+	_cleanup_strv_free_ char **words = NULL;
+	for (size_t i = 0; i < d->n_findings; i++) {
+		const struct rsc_finding *f = &d->findings[i];
+		if (!strstr(f->code, "bios-") && !strstr(f->code, "grub-core") && !strstr(f->code, "grub-prefix"))
+			continue;
+		char w[200];
+		snprintf(w, sizeof(w), "%s:%s", f->code, rsc_severity_to_string(f->severity));
+		assert_int_equal(strv_extend(&words, w), 0);
+		assert_non_null(strstr(f->evidence, "disk.img"));
+		assert_string_equal(f->subject, "disk.img");
+	}
+	rsc_diagnosis_free(d);
+	rsc_context_free(ctx);
+	char *joined = words ? strv_join(words, " ") : strdup("");
+	assert_non_null(joined);
+	return joined;
+}
+
+static void assert_findings(const uint8_t *disk, size_t n, int partno, const char *bootloader, const char *want) {
+	_cleanup_free_ char *got = bios_findings(disk, n, partno, bootloader, disk_path);
+	if (strcmp(got, want) != 0)
+		fail_msg("findings \"%s\", expected \"%s\"", got, want);
+}
+
+static void test_diagnose_bios(void **state) {
+	_cleanup_free_ uint8_t *b = copy(&msdos);
+	/* Whole: nothing to say. */
+	assert_findings(b, msdos.size, 1, "grub-bios", "");
+	/* Never on a system booting through EFI as well. */
+	memset(b, 0, 440);
+	assert_findings(b, msdos.size, 1, "grub-bios+efi", "");
+	assert_findings(b, msdos.size, 1, "grub-efi", "");
+	/* The MBR zeroed. */
+	assert_findings(b, msdos.size, 1, "grub-bios", "bios-boot-code-missing:error");
+	/* GRUB was never installed for BIOS here (no core.img in /boot): an
+	 * MBR without it is no evidence. */
+	root_core(-1);
+	assert_findings(b, msdos.size, 1, "grub-bios", "");
+	root_core(0);
+	/* Another loader's code. */
+	memset(b, 0x90, 440);
+	assert_findings(b, msdos.size, 1, "grub-bios", "bios-boot-code-foreign:warning");
+	/* GRUB's MBR, the gap zeroed. */
+	memcpy(b, msdos.data, msdos.size);
+	memset(b + S, 0, msdos.size - S);
+	assert_findings(b, msdos.size, 1, "grub-bios", "grub-core-missing:error");
+	/* The core damaged: in its compressed data, or in the decompressor's
+	 * code (seen against core.img in /boot). */
+	memcpy(b, msdos.data, msdos.size);
+	for (size_t k = 0; k < 64; k++)
+		b[20 * S + k] ^= 0xa5;
+	assert_findings(b, msdos.size, 1, "grub-bios", "grub-core-damaged:error");
+	memcpy(b, msdos.data, msdos.size);
+	for (size_t k = 0; k < 64; k++)
+		b[4 * S + k] ^= 0xa5;
+	assert_findings(b, msdos.size, 1, "grub-bios", "grub-core-damaged:error");
+	/* The disk's core is another build than core.img and the modules. */
+	memcpy(b, msdos.data, msdos.size);
+	root_core(1);
+	assert_findings(b, msdos.size, 1, "grub-bios", "grub-core-stale:error");
+	root_core(0);
+	/* The core's prefix names partition 1, the system is on 2. */
+	memcpy(b, msdos.data, msdos.size);
+	assert_findings(b, msdos.size, 2, "grub-bios", "grub-prefix-missing:error");
+	/* The directory the prefix names is gone. */
+	root_file("boot/grub/i386-pc/normal.mod", false);
+	assert_findings(b, msdos.size, 1, "grub-bios", "grub-prefix-missing:error");
+	root_file("boot/grub/i386-pc/normal.mod", true);
+	/* A disk that cannot be read: unknown, so nothing. */
+	memset(b, 0, 440);
+	_cleanup_free_ char *got = bios_findings(b, msdos.size, 1, "grub-bios", "/nonexistent/disk.img");
+	assert_string_equal(got, "");
+	/* Only the first sectors: the core cannot be checked, no verdict. */
+	memcpy(b, msdos.data, msdos.size);
+	assert_findings(b, 8 * S, 1, "grub-bios", "");
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grub_mbr),
@@ -358,5 +506,13 @@ int main(void) {
 		cmocka_unit_test(test_core_damaged),
 		cmocka_unit_test(test_truncated),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest diagnose_tests[] = {
+		cmocka_unit_test_setup_teardown(test_diagnose_bios, diag_setup, diag_teardown),
+	};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
+	if (setup(NULL) < 0)
+		return 1;
+	failed += cmocka_run_group_tests_name("diagnose", diagnose_tests, NULL, NULL);
+	teardown(NULL);
+	return failed;
 }
