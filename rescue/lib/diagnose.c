@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "bootcode.h"
 #include "cmdline.h"
 #include "diagnose-internal.h"
 #include "genconf.h"
@@ -126,6 +127,24 @@ static const struct {
 	[RSC_FINDING_ESP_STUB_WRONG_UUID] = { "esp-stub-wrong-uuid", "cat /mnt/sysroot/boot/efi/EFI/*/grub.cfg; blkid",
 		"The ESP's loader config searches for a /boot UUID that no filesystem\n"
 		"has: GRUB finds no menu." },
+	[RSC_FINDING_BIOS_BOOT_CODE_MISSING] = { "bios-boot-code-missing", "dd if=/dev/DISK bs=440 count=1 | od -A d -t x1 | head",
+		"The BIOS runs the code in the disk's first sector: zeroed, it starts\n"
+		"nothing and the machine reports that no bootable disk was found." },
+	[RSC_FINDING_BIOS_BOOT_CODE_FOREIGN] = { "bios-boot-code-foreign", "dd if=/dev/DISK bs=440 count=1 | strings",
+		"The disk's first sector holds another loader's code (often left by\n"
+		"another system's installer): the BIOS does not start this GRUB." },
+	[RSC_FINDING_GRUB_CORE_MISSING] = { "grub-core-missing", "dd if=/dev/DISK bs=512 skip=SECTOR count=1 | od -A d -c",
+		"GRUB's boot sector loads the rest of GRUB from the sectors it names;\n"
+		"when they hold no GRUB the boot stops right after the BIOS." },
+	[RSC_FINDING_GRUB_CORE_DAMAGED] = { "grub-core-damaged", "dd if=/dev/DISK bs=512 skip=SECTOR count=64 | strings | head",
+		"GRUB's core image was partly overwritten (a partitioning tool, another\n"
+		"program's boot data): GRUB stops with an error before its menu." },
+	[RSC_FINDING_GRUB_CORE_STALE] = { "grub-core-stale", "ls -l /mnt/sysroot/boot/grub/i386-pc/core.img",
+		"GRUB's core on the disk is older or newer than its modules in /boot\n"
+		"(installed on another disk last time): GRUB stops at 'grub rescue>'." },
+	[RSC_FINDING_GRUB_PREFIX_MISSING] = { "grub-prefix-missing", "ls /mnt/sysroot/boot/grub/i386-pc/normal.mod",
+		"GRUB's core loads its modules and grub.cfg from the directory its\n"
+		"prefix names: when that is gone GRUB stops at 'grub rescue>'." },
 	[RSC_FINDING_FSTAB_DEVICE_MISSING] = { "fstab-device-missing", "cat /mnt/sysroot/etc/fstab; blkid",
 		"fstab names a filesystem no disk has: the boot waits for it, then\n"
 		"enters emergency mode." },
@@ -771,6 +790,141 @@ static int check_esp(struct diag *g) {
 	return 0;
 }
 
+/* ---- what the BIOS loads ---- */
+
+/* The whole disk (or image) a device sits on, or -1. */
+static int disk_of(const struct rsc_scan *scan, int dev) {
+	for (unsigned hops = 0; dev >= 0 && (size_t)dev < scan->n_devices && hops < 32; hops++) {
+		if (scan->devices[dev].kind == RSC_DEVICE_DISK || scan->devices[dev].kind == RSC_DEVICE_IMAGE)
+			return dev;
+		dev = scan->devices[dev].parent;
+	}
+	return -1;
+}
+
+/* Does an intact core's prefix lead to this system's GRUB directory?
+ * Only positive evidence counts: a partition number other than the one
+ * holding /boot, or a directory that is not there. */
+static int check_prefix(struct diag *g, int disk, const struct grub_core *c) {
+	if (c->config)
+		return 0;   /* an embedded config sets the prefix itself (search by UUID) */
+	const struct rsc_device *d = &g->scan->devices[disk];
+	int holder = g->boot_dev >= 0 ? g->boot_dev : g->root_dev;
+	int holder_partno = holder >= 0 && g->scan->devices[holder].kind == RSC_DEVICE_PARTITION &&
+			    disk_of(g->scan, holder) == disk ? g->scan->devices[holder].partno : 0;
+	/* "(,msdos1)/boot/grub": a partition of the disk GRUB started from,
+	 * then the directory in its filesystem. */
+	const char *dir = c->prefix && c->prefix[0] == '(' ? strchr(c->prefix, ')') : NULL;
+	dir = dir ? dir + 1 : c->prefix;
+	const char *part = c->prefix ? strchr(c->prefix, ',') : NULL;
+	int partno = 0;
+	if (!part || part > dir || (sscanf(part, ",msdos%d)", &partno) != 1 && sscanf(part, ",gpt%d)", &partno) != 1))
+		partno = 0;
+	const char *why = NULL;
+	char path[512];
+	if (!dir || !*dir)
+		why = "it names no directory";
+	else if (partno && holder_partno && partno != holder_partno)
+		why = "it names another partition than the one holding /boot";
+	else if (snprintf(path, sizeof(path), "%s%s/i386-pc/normal.mod", g->separate_boot ? "/boot" : "", dir) <
+			 (int)sizeof(path) && !exists_in_root(g->rootfd, path))
+		why = "that directory holds no i386-pc/normal.mod";
+	if (!why)
+		return 0;
+	return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_GRUB_PREFIX_MISSING, d->name,
+		   "reinstall GRUB on the disk so its core points at /boot/grub: grub-install --target=i386-pc",
+		   "GRUB's core image loads its modules and menu from the directory its prefix names; that "
+		   "directory is not this system's GRUB directory, so GRUB stops at 'grub rescue>'.",
+		   "%s: the core's prefix is '%s': %s", d->name, strempty(c->prefix), why);
+}
+
+static int check_bios(struct diag *g) {
+	/* Only where BIOS GRUB is the one boot loader: with an EFI GRUB too,
+	 * the firmware may never run the MBR. */
+	if (!streq_ptr(g->s->bootloader, "grub-bios"))
+		return 0;
+	/* grub-install leaves the core it embeds in /boot: without one, GRUB
+	 * was never installed for BIOS on this system's disks (its modules
+	 * alone are copied by packages and tools), so an MBR without GRUB
+	 * is no evidence of anything. It also tells which build the modules
+	 * beside it are. */
+	_cleanup_free_ char *boot_img = NULL, *core_img = NULL;
+	struct bios_reference ref = {};
+	if (read_file_in_root(g->rootfd, "/boot/grub/i386-pc/core.img", 1u << 20, &core_img, &ref.core_img_size) < 0 &&
+	    read_file_in_root(g->rootfd, "/boot/grub2/i386-pc/core.img", 1u << 20, &core_img, &ref.core_img_size) < 0)
+		return 0;
+	/* The system's own boot.img, to say whether the MBR is its version. */
+	if (read_file_in_root(g->rootfd, "/usr/lib/grub/i386-pc/boot.img", 4096, &boot_img, &ref.boot_img_size) < 0)
+		ref.boot_img_size = 0;
+	ref.boot_img = (const uint8_t *)boot_img;
+	ref.core_img = (const uint8_t *)core_img;
+
+	int disks[2] = { disk_of(g->scan, g->boot_dev), disk_of(g->scan, g->root_dev) };
+	if (disks[1] == disks[0])
+		disks[1] = -1;
+	struct mbr_bootcode m[2];
+	struct grub_core c[2] = {};
+	bool read[2] = {}, stale[2] = {}, boots = false;
+	for (int i = 0; i < 2; i++) {
+		const struct rsc_device *d = disks[i] >= 0 ? &g->scan->devices[disks[i]] : NULL;
+		int r = d ? bios_disk_read(d->file, d->offset, &ref, &m[i], &c[i], &stale[i]) : -ENODEV;
+		if (r == -ENOMEM)
+			return r;
+		if (d && r < 0)
+			log_notice(g->ctx, "%s: the boot code could not be read (%s): whether the BIOS can start GRUB "
+				   "from it is unknown", d->name, strerror(-r));
+		read[i] = r >= 0;
+		boots = boots ||
+			(read[i] && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && !stale[i]);
+	}
+	/* Which disk the BIOS starts cannot be known: while one of them starts
+	 * GRUB, another without boot code is no evidence of a problem, and a
+	 * broken GRUB on it is only a warning. */
+	enum rsc_severity sev = boots ? RSC_SEVERITY_WARNING : RSC_SEVERITY_ERROR;
+	const char *fix = "reinstall GRUB's boot code and core on this disk from the system: "
+			  "grub-install --target=i386-pc";
+	int r = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!read[i])
+			continue;
+		const struct rsc_device *d = &g->scan->devices[disks[i]];
+		unsigned long long at = (unsigned long long)m[i].core_sector;
+		if (r >= 0 && m[i].code == MBR_CODE_ZERO && !boots)
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_BIOS_BOOT_CODE_MISSING, d->name, fix,
+				"The boot code in the disk's first sector is all zeros: the BIOS finds nothing to start.",
+				"%s: bytes 0-439 of sector 0 are zero%s", d->name,
+				m[i].signature ? "" : ", no 55 aa signature");
+		else if (r >= 0 && m[i].code == MBR_CODE_OTHER && !boots)
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_BIOS_BOOT_CODE_FOREIGN, d->name, fix,
+				"The disk's first sector holds another boot loader's code, not GRUB's: the BIOS starts "
+				"that loader (or another system), not this system's GRUB.",
+				"%s: sector 0 is not GRUB's boot.img%s%s", d->name, m[i].other ? "; it looks like " : "",
+				strempty(m[i].other));
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_ABSENT)
+			r = add(g, sev, RSC_FINDING_GRUB_CORE_MISSING, d->name, fix,
+				"GRUB's boot sector is there, but the sectors it loads the rest of GRUB from hold no GRUB "
+				"core: the boot stops right after the BIOS.",
+				"%s: boot.img loads sector %llu: %s", d->name, at, c[i].problem);
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_DAMAGED)
+			r = add(g, sev, RSC_FINDING_GRUB_CORE_DAMAGED, d->name, fix,
+				"GRUB's core image after the boot sector is damaged: GRUB cannot start.",
+				"%s: the core at sector %llu: %s", d->name, at, c[i].problem);
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && stale[i])
+			r = add(g, sev, RSC_FINDING_GRUB_CORE_STALE, d->name, fix,
+				"The GRUB core on the disk is another GRUB build than the modules in /boot: loading "
+				"them fails ('symbol not found') and GRUB stops at 'grub rescue>'.",
+				"%s: the core at sector %llu differs in build from /boot/grub/i386-pc/core.img "
+				"(GRUB kernel %u bytes, CRC %08x)", d->name, at, c[i].kernel_size, c[i].kernel_crc32);
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT)
+			r = check_prefix(g, disks[i], &c[i]);
+		else if (m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INCOMPLETE)
+			log_notice(g->ctx, "%s: GRUB's core at sector %llu could not be checked: %s", d->name, at,
+				   c[i].problem);
+		grub_core_done(&c[i]);
+	}
+	return r;
+}
+
 /* ---- fstab and crypttab ---- */
 
 static bool has_option(const char *options, const char *opt) {
@@ -937,6 +1091,7 @@ static const struct {
 	{ "boot entries", check_boot_entries },
 	{ "command-line defaults", check_cmdline_defaults },
 	{ "ESP", check_esp },
+	{ "BIOS boot code", check_bios },
 	{ "fstab and crypttab", check_tabs },
 	{ "SELinux", check_selinux },
 };
