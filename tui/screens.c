@@ -22,8 +22,10 @@ static rsc_session *S(struct tui *t) {
 	return t->m.session;
 }
 
+/* Asked afresh, not from the last draw: a job that ended since (the
+ * check of its result comes before the next draw) left the session ours. */
 static enum rsc_phase_state phase(struct tui *t, enum rsc_phase p) {
-	if (t->session_ours)
+	if (tui_session_ours(t))
 		t->phase_seen[p] = rsc_session_phase_state(S(t), p);
 	return t->phase_seen[p];
 }

@@ -1078,8 +1078,10 @@ static void check_job(struct tui *t) {
 	int r = t->m.job_result;
 	t->m.job_done = JOB_NONE;
 	pthread_mutex_unlock(&t->m.lock);
-	if (job != JOB_NONE)
+	if (job != JOB_NONE) {
+		t->session_ours = tui_session_ours(t);
 		tui_job_finished(t, job, r);
+	}
 }
 
 int tui_run(rsc_context *ctx, const struct rsc_session_options *so, const struct tui_options *o) {
