@@ -173,6 +173,7 @@ int grub_cfg_entries(rsc_context *ctx, const char *text, const char *filename,
 				free(cur->options);
 				cur->kernel = strdup(w[1]);
 				cur->options = strv_join(w + 2, " ");
+				cur->options_line = lineno;
 				if (!cur->kernel || !cur->options)
 					return -ENOMEM;
 			}
@@ -266,6 +267,8 @@ int bls_entry_parse(rsc_context *ctx, const char *text, const char *filename,
 		free(*field);
 		if (!(*field = strdup(v)))
 			return -ENOMEM;
+		if (field == &e->options)
+			e->options_line = lineno;
 	}
 	if (binary_lines)
 		log_warning(ctx, "BLS entry %s: %u line(s) with control characters or invalid UTF-8 skipped: the file is damaged",

@@ -5,6 +5,7 @@
  * evidence, a plain explanation and the fix. Nothing here writes.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <selinux/label.h>
 #include <selinux/selinux.h>
@@ -19,7 +20,11 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "bootcode.h"
+#include "cmdline.h"
 #include "diagnose-internal.h"
+#include "genconf.h"
+#include "initramfs-internal.h"
 #include "fileio.h"
 #include "profile.h"
 #include "rescue/diagnose.h"
@@ -81,6 +86,13 @@ static const struct {
 	[RSC_FINDING_INITRAMFS_CANNOT_MOUNT_ROOT] = { "initramfs-cannot-mount-root", "lsinitrd /mnt/sysroot/boot/initramfs-K.img | grep -E 'crypt|lvm'",
 		"The image lacks a driver or tool the root needs (LUKS, LVM, the\n"
 		"filesystem): boot ends in the emergency shell." },
+	[RSC_FINDING_GENERATOR_OMITS_ROOT_MODULE] = { "generator-omits-root-module", "grep -r dracutmodules /mnt/sysroot/etc/dracut.conf /mnt/sysroot/etc/dracut.conf.d",
+		"The generator's own configuration leaves out what the root needs: every\n"
+		"image it builds, the repair's and the next kernel update's, stops in\n"
+		"the emergency shell until that line is changed." },
+	[RSC_FINDING_GENERATOR_COMPRESSION_UNSUPPORTED] = { "generator-compression-unsupported", "grep -r compress /mnt/sysroot/etc/dracut.conf*; grep CONFIG_RD_ /mnt/sysroot/boot/config-K",
+		"The kernel unpacks its initramfs itself, and only in the formats it was\n"
+		"built for: an image compressed otherwise stops the boot at once." },
 	[RSC_FINDING_CMDLINE_ROOT_UNKNOWN] = { "cmdline-root-unknown", "grep root= /mnt/sysroot/boot/grub/grub.cfg; blkid",
 		"The kernel line names a root that no disk has: the initramfs waits for\n"
 		"it, then gives up." },
@@ -93,6 +105,9 @@ static const struct {
 	[RSC_FINDING_CMDLINE_RESUME_UNKNOWN] = { "cmdline-resume-unknown", "grep resume= /mnt/sysroot/boot/grub/grub.cfg; blkid -t TYPE=swap",
 		"The kernel line names a swap to resume from that is not there; the\n"
 		"boot waits for it." },
+	[RSC_FINDING_CMDLINE_DEFAULT_ROOT_UNKNOWN] = { "cmdline-default-root-unknown", "grep -r root= /mnt/sysroot/etc/default/grub* /mnt/sysroot/etc/kernel/cmdline; blkid",
+		"New boot entries are made from these defaults: a root= there that no\n"
+		"disk has comes back every time the menu is generated again." },
 	[RSC_FINDING_GRUB_CONFIG_MISSING] = { "grub-config-missing", "ls -l /mnt/sysroot/boot/grub/grub.cfg",
 		"GRUB finds no menu and stops at its prompt." },
 	[RSC_FINDING_BOOT_ENTRY_MISSING_FILE] = { "boot-entry-missing-file", "grep -E 'linux|initrd' /mnt/sysroot/boot/grub/grub.cfg; ls /mnt/sysroot/boot",
@@ -112,6 +127,24 @@ static const struct {
 	[RSC_FINDING_ESP_STUB_WRONG_UUID] = { "esp-stub-wrong-uuid", "cat /mnt/sysroot/boot/efi/EFI/*/grub.cfg; blkid",
 		"The ESP's loader config searches for a /boot UUID that no filesystem\n"
 		"has: GRUB finds no menu." },
+	[RSC_FINDING_BIOS_BOOT_CODE_MISSING] = { "bios-boot-code-missing", "dd if=/dev/DISK bs=440 count=1 | od -A d -t x1 | head",
+		"The BIOS runs the code in the disk's first sector: zeroed, it starts\n"
+		"nothing and the machine reports that no bootable disk was found." },
+	[RSC_FINDING_BIOS_BOOT_CODE_FOREIGN] = { "bios-boot-code-foreign", "dd if=/dev/DISK bs=440 count=1 | strings",
+		"The disk's first sector holds another loader's code (often left by\n"
+		"another system's installer): the BIOS does not start this GRUB." },
+	[RSC_FINDING_GRUB_CORE_MISSING] = { "grub-core-missing", "dd if=/dev/DISK bs=512 skip=SECTOR count=1 | od -A d -c",
+		"GRUB's boot sector loads the rest of GRUB from the sectors it names;\n"
+		"when they hold no GRUB the boot stops right after the BIOS." },
+	[RSC_FINDING_GRUB_CORE_DAMAGED] = { "grub-core-damaged", "dd if=/dev/DISK bs=512 skip=SECTOR count=64 | strings | head",
+		"GRUB's core image was partly overwritten (a partitioning tool, another\n"
+		"program's boot data): GRUB stops with an error before its menu." },
+	[RSC_FINDING_GRUB_CORE_STALE] = { "grub-core-stale", "ls -l /mnt/sysroot/boot/grub/i386-pc/core.img",
+		"GRUB's core on the disk is older or newer than its modules in /boot\n"
+		"(installed on another disk last time): GRUB stops at 'grub rescue>'." },
+	[RSC_FINDING_GRUB_PREFIX_MISSING] = { "grub-prefix-missing", "ls /mnt/sysroot/boot/grub/i386-pc/normal.mod",
+		"GRUB's core loads its modules and grub.cfg from the directory its\n"
+		"prefix names: when that is gone GRUB stops at 'grub rescue>'." },
 	[RSC_FINDING_FSTAB_DEVICE_MISSING] = { "fstab-device-missing", "cat /mnt/sysroot/etc/fstab; blkid",
 		"fstab names a filesystem no disk has: the boot waits for it, then\n"
 		"enters emergency mode." },
@@ -399,6 +432,122 @@ static int check_kernels(struct diag *g) {
 	return r;
 }
 
+/* ---- the generator's configuration ---- */
+
+/* How an assignment reads in its file: omit_dracutmodules+=" crypt ". */
+static char *assignment_text(const struct rsc_assignment *a) {
+	char *s = NULL;
+	if (asprintf(&s, "%s line %u: %s%s\"%s\"", a->file, a->line, a->key, a->append ? "+=" : "=", a->text) < 0)
+		return NULL;
+	return s;
+}
+
+/* dracut modules the root's stack cannot boot without. */
+static int check_generator_modules(struct diag *g, const struct genconf *c) {
+	if (!streq(c->generator, "dracut") || c->n_assignments == 0)
+		return 0;
+	struct root_stack_summary st = { 0 };
+	int r = root_stack_summary(g->ctx, g->rootfd, g->scan->n_devices > 0, &st);
+	if (r == -ENOENT)
+		return 0; /* no root in fstab: nothing to hold the configuration against */
+	if (r < 0)
+		return r;
+	/* dm is what crypt and lvm depend on: omitting it drops them too. */
+	const struct {
+		const char *module;
+		bool needed;
+	} needs[] = {
+		{ "crypt", st.luks }, { "lvm", st.lvm }, { "dm", st.luks || st.lvm }, { "mdraid", st.md },
+	};
+	_cleanup_strv_free_ char **modules = NULL, **lines = NULL;
+	const char *subject = NULL;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(needs); i++) {
+		const struct rsc_assignment *by = NULL;
+		if (!needs[i].needed || genconf_dracut_excludes(c, needs[i].module, &by) <= 0 || !by)
+			continue;
+		_cleanup_free_ char *line = assignment_text(by);
+		if (!line || strv_extend(&modules, needs[i].module) < 0 ||
+		    (!strv_contains(lines, line) && strv_extend(&lines, line) < 0))
+			r = -ENOMEM;
+		subject = subject ? subject : by->file;
+	}
+	if (r >= 0 && modules) {
+		_cleanup_free_ char *mods = strv_join(modules, ", "), *where = strv_join(lines, "; "), *fix = NULL;
+		if (!mods || !where ||
+		    asprintf(&fix, "change that configuration so dracut keeps %s (its omit list wins over --add, also "
+			     "on the command line), then rebuild the initramfs", mods) < 0)
+			r = -ENOMEM;
+		else
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_GENERATOR_OMITS_ROOT_MODULE, subject, fix,
+				"dracut's configuration leaves out modules this root needs: every image dracut builds "
+				"from it, by a repair or by the next kernel update, cannot reach the root filesystem.",
+				"root is %s; dracut leaves out %s: %s", st.description, mods, where);
+	}
+	root_stack_summary_done(&st);
+	return r;
+}
+
+/* Does this kernel configuration say the kernel cannot unpack c? Only a
+ * real configuration counts (one with initramfs support at all). */
+static bool kernel_lacks_decompressor(const char *config, enum rsc_compression c) {
+	bool initrd = false;
+	for (const char *p = config; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (startswith(p, "CONFIG_BLK_DEV_INITRD=y"))
+			initrd = true;
+	return initrd && !(rsc_kernel_config_decompressors(config) & (1u << c));
+}
+
+static int check_generator_compression(struct diag *g, const struct genconf *c) {
+	const char *key = genconf_compression_key(c);
+	const struct rsc_assignment *by = NULL;
+	const char *setting = key ? genconf_get(c, key, &by) : NULL;
+	int comp = genconf_compression(setting);
+	if (comp <= RSC_COMPRESSION_NONE || !by)
+		return 0;
+	_cleanup_strv_free_ char **kernels = NULL;
+	for (size_t i = 0; i < g->s->n_kernels; i++) {
+		const struct rsc_kernel *k = &g->s->kernels[i];
+		if (!k->image || startswith(k->version, "0-rescue"))
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "/boot/config-%s", k->version);
+		_cleanup_free_ char *config = NULL;
+		if (read_file_in_root(g->rootfd, path, READ_FILE_MAX, &config, NULL) < 0)
+			continue;
+		if (kernel_lacks_decompressor(config, (enum rsc_compression)comp) && strv_extend(&kernels, path) < 0)
+			return -ENOMEM;
+	}
+	if (!kernels)
+		return 0;
+	_cleanup_free_ char *line = assignment_text(by), *list = strv_join(kernels, ", "), *fix = NULL;
+	const char *name = rsc_compression_to_string((enum rsc_compression)comp);
+	if (!line || !list ||
+	    asprintf(&fix, "set %s to a compressor the kernel unpacks (gzip is built into nearly every kernel), "
+		     "then rebuild the initramfs", key) < 0)
+		return -ENOMEM;
+	return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_GENERATOR_COMPRESSION_UNSUPPORTED, by->file, fix,
+		   "The generator is configured to compress the initramfs in a format this kernel was built "
+		   "without: the kernel cannot unpack the image and the boot stops at once.",
+		   "%s (%s); %s is not set in %s", line, name,
+		   rsc_compression_kconfig((enum rsc_compression)comp), list);
+}
+
+static int check_generator_config(struct diag *g) {
+	if (!g->s->generator)
+		return 0;
+	struct genconf c = { 0 };
+	int r = genconf_read(g->ctx, g->rootfd, g->s->generator, &c);
+	if (r == -EOPNOTSUPP)
+		return 0;
+	if (r < 0)
+		return r;
+	r = check_generator_modules(g, &c);
+	if (r >= 0)
+		r = check_generator_compression(g, &c);
+	genconf_done(&c);
+	return r;
+}
+
 /* ---- boot entries and the kernel command line ---- */
 
 /* A boot entry's path as the system sees it: GRUB and BLS paths are
@@ -419,37 +568,52 @@ bool boot_entry_is_bls(const struct rsc_boot_entry *e) {
 	return l > 5 && streq(e->source + l - 5, ".conf");
 }
 
-static const char *option_value(const char *options, const char *key, char *buf, size_t size, unsigned nth) {
-	unsigned seen = 0;
-	for (const char *p = options; p && *p;) {
-		p += strspn(p, " \t");
-		size_t n = strcspn(p, " \t");
-		size_t kl = strlen(key);
-		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=' && seen++ == nth) {
-			snprintf(buf, size, "%.*s", (int)(n - kl - 1), p + kl + 1);
-			return buf;
-		}
-		p += n;
-	}
-	return NULL;
+/* Does spec name a root no disk has? Only specs that name one device
+ * exactly (UUID=, LABEL=, PARTUUID=, /dev/mapper/) count: a /dev/sdX name
+ * may come and go with the disks' order. */
+static bool root_spec_unknown(const struct diag *g, const char *spec) {
+	return scan_find_device(g->scan, spec) < 0 &&
+	       (startswith(spec, "UUID=") || startswith(spec, "/dev/mapper/") || startswith(spec, "LABEL=") ||
+		startswith(spec, "PARTUUID="));
+}
+
+/* "root=X in FILE line N", saying which one counts when there are several. */
+static char *param_where(const struct cmdline *c, const struct cmdline_param *p) {
+	unsigned n = cmdline_count(c, p->key);
+	char line[32] = "", many[160] = "";
+	if (p->line)
+		snprintf(line, sizeof(line), " line %u", p->line);
+	if (n > 1)
+		snprintf(many, sizeof(many), " (the last of %u %s= there: the one the kernel and dracut use)", n,
+			 p->key);
+	char *s = NULL;
+	if (asprintf(&s, "%s=%s in %s%s%s", p->key, p->value, p->file, line, many) < 0)
+		return NULL;
+	return s;
 }
 
 static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 	const struct rsc_scan *scan = g->scan;
 	if (!e->options || scan->n_devices == 0)
 		return 0;
-	char v[512];
-	int r = 0;
+	/* Split as the kernel splits it; a parameter given twice counts by
+	 * its last value, as the kernel and dracut take it. */
+	struct cmdline c = { 0 };
+	int r = cmdline_add(&c, e->options, e->source, e->options_line);
 	const char *subject = e->title ? e->title : e->source;
-	if (option_value(e->options, "root", v, sizeof(v), 0)) {
+	const struct cmdline_param *p;
+	if (r >= 0 && (p = cmdline_last(&c, "root"))) {
+		const char *v = p->value;
 		int dev = scan_find_device(scan, v);
-		if (dev < 0 && (startswith(v, "UUID=") || startswith(v, "/dev/mapper/") || startswith(v, "LABEL=") ||
-				startswith(v, "PARTUUID=")))
+		_cleanup_free_ char *where = param_where(&c, p);
+		if (!where)
+			r = -ENOMEM;
+		else if (root_spec_unknown(g, v))
 			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_CMDLINE_ROOT_UNKNOWN, subject,
 				"regenerate the boot configuration from the system's fstab (grub-mkconfig), or correct root=",
 				"The boot entry tells the kernel to mount a root filesystem that is on none of the disks: "
 				"the initramfs waits for it, then drops to the emergency shell.",
-				"root=%s in %s; the system's root is %s", v, e->source,
+				"%s; the system's root is %s", where,
 				g->root_dev >= 0 ? scan->devices[g->root_dev].name : "elsewhere");
 		else if (dev >= 0 && g->root_dev >= 0 && dev != g->root_dev &&
 			 strcmp(scan->devices[dev].uuid ? scan->devices[dev].uuid : "",
@@ -459,8 +623,8 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 				"The boot entry names another system's root filesystem.", "root=%s is %s, not %s", v,
 				scan->devices[dev].name, scan->devices[g->root_dev].name);
 	}
-	for (unsigned n = 0; r >= 0 && option_value(e->options, "rd.luks.uuid", v, sizeof(v), n); n++) {
-		const char *u = startswith(v, "luks-") ? v + 5 : v;
+	for (p = NULL; r >= 0 && (p = cmdline_next(&c, "rd.luks.uuid", p));) {
+		const char *u = startswith(p->value, "luks-") ? p->value + 5 : p->value;
 		bool found = false;
 		for (size_t i = 0; i < scan->n_devices; i++)
 			found = found || (streq_ptr(scan->devices[i].type, "crypto_LUKS") && streq_ptr(scan->devices[i].uuid, u));
@@ -468,10 +632,11 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_CMDLINE_LUKS_UNKNOWN, subject,
 				"regenerate the boot configuration, or correct rd.luks.uuid=",
 				"The boot entry asks the initramfs to unlock a LUKS volume that is on none of the disks.",
-				"rd.luks.uuid=%s in %s", v, e->source);
+				"rd.luks.uuid=%s in %s", p->value, e->source);
 	}
-	for (unsigned n = 0; r >= 0 && option_value(e->options, "rd.lvm.lv", v, sizeof(v), n); n++) {
-		char *slash = strchr(v, '/');
+	for (p = NULL; r >= 0 && (p = cmdline_next(&c, "rd.lvm.lv", p));) {
+		const char *v = p->value;
+		const char *slash = strchr(v, '/');
 		bool found = false;
 		for (size_t i = 0; slash && i < scan->n_vgs; i++)
 			if (strncmp(scan->vgs[i].name, v, (size_t)(slash - v)) == 0 && !scan->vgs[i].name[slash - v])
@@ -483,14 +648,15 @@ static int check_cmdline(struct diag *g, const struct rsc_boot_entry *e) {
 				"(or is inside a locked volume: unlock it and diagnose again).",
 				"rd.lvm.lv=%s in %s", v, e->source);
 	}
-	if (r >= 0 && option_value(e->options, "resume", v, sizeof(v), 0) && !streq(v, "none")) {
-		int dev = scan_find_device(scan, v);
+	if (r >= 0 && (p = cmdline_last(&c, "resume")) && !streq(p->value, "none")) {
+		int dev = scan_find_device(scan, p->value);
 		if (dev < 0)
 			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_CMDLINE_RESUME_UNKNOWN, subject,
 				"regenerate the boot configuration; on Debian also check /etc/initramfs-tools/conf.d/resume",
 				"The boot entry names a swap to resume from that is on none of the disks: the initramfs "
-				"may wait for it before going on.", "resume=%s in %s", v, e->source);
+				"may wait for it before going on.", "resume=%s in %s", p->value, e->source);
 	}
+	cmdline_done(&c);
 	return r;
 }
 
@@ -550,6 +716,46 @@ static int check_boot_entries(struct diag *g) {
 	return r;
 }
 
+/* ---- the command-line defaults new entries are made from ---- */
+
+static int check_cmdline_defaults(struct diag *g) {
+	const struct rsc_system *s = g->s;
+	if (g->scan->n_devices == 0)
+		return 0; /* no devices seen: "not there" cannot be known */
+	struct cmdline_defaults d = { 0 };
+	int r = cmdline_defaults_read(g->ctx, g->rootfd, &d);
+	if (r < 0)
+		return r;
+	const struct {
+		bool used;
+		const struct cmdline *c;
+		const char *fix;
+	} sources[] = {
+		/* /etc/default/grub matters only where GRUB boots. */
+		{ d.has_grub && s->bootloader && startswith(s->bootloader, "grub"), &d.grub,
+		  "correct root= on that line, or remove it (grub-mkconfig writes the right root= itself); then "
+		  "regenerate the boot configuration (grub-mkconfig)" },
+		{ d.has_kernel, &d.kernel,
+		  "correct root= in /etc/kernel/cmdline (the root fstab names); then regenerate the boot entries" },
+	};
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sources); i++) {
+		const struct cmdline_param *p = sources[i].used ? cmdline_last(sources[i].c, "root") : NULL;
+		if (!p || !root_spec_unknown(g, p->value))
+			continue;
+		_cleanup_free_ char *where = param_where(sources[i].c, p);
+		if (!where)
+			r = -ENOMEM;
+		else
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_CMDLINE_DEFAULT_ROOT_UNKNOWN, p->file, sources[i].fix,
+				"The command line new boot entries are made from names a root filesystem that is on "
+				"none of the disks: regenerating the boot menu writes it into every entry again.",
+				"%s; the system's root is %s", where,
+				g->root_dev >= 0 ? g->scan->devices[g->root_dev].name : "elsewhere");
+	}
+	cmdline_defaults_done(&d);
+	return r;
+}
+
 /* ---- the ESP stub ---- */
 
 static int check_esp(struct diag *g) {
@@ -582,6 +788,141 @@ static int check_esp(struct diag *g) {
 			   "The ESP stub searches for a filesystem that is not the one holding /boot.",
 			   "stub searches UUID %s; /boot is on UUID %s", s->esp_stub_uuid, want);
 	return 0;
+}
+
+/* ---- what the BIOS loads ---- */
+
+/* The whole disk (or image) a device sits on, or -1. */
+static int disk_of(const struct rsc_scan *scan, int dev) {
+	for (unsigned hops = 0; dev >= 0 && (size_t)dev < scan->n_devices && hops < 32; hops++) {
+		if (scan->devices[dev].kind == RSC_DEVICE_DISK || scan->devices[dev].kind == RSC_DEVICE_IMAGE)
+			return dev;
+		dev = scan->devices[dev].parent;
+	}
+	return -1;
+}
+
+/* Does an intact core's prefix lead to this system's GRUB directory?
+ * Only positive evidence counts: a partition number other than the one
+ * holding /boot, or a directory that is not there. */
+static int check_prefix(struct diag *g, int disk, const struct grub_core *c) {
+	if (c->config)
+		return 0;   /* an embedded config sets the prefix itself (search by UUID) */
+	const struct rsc_device *d = &g->scan->devices[disk];
+	int holder = g->boot_dev >= 0 ? g->boot_dev : g->root_dev;
+	int holder_partno = holder >= 0 && g->scan->devices[holder].kind == RSC_DEVICE_PARTITION &&
+			    disk_of(g->scan, holder) == disk ? g->scan->devices[holder].partno : 0;
+	/* "(,msdos1)/boot/grub": a partition of the disk GRUB started from,
+	 * then the directory in its filesystem. */
+	const char *dir = c->prefix && c->prefix[0] == '(' ? strchr(c->prefix, ')') : NULL;
+	dir = dir ? dir + 1 : c->prefix;
+	const char *part = c->prefix ? strchr(c->prefix, ',') : NULL;
+	int partno = 0;
+	if (!part || part > dir || (sscanf(part, ",msdos%d)", &partno) != 1 && sscanf(part, ",gpt%d)", &partno) != 1))
+		partno = 0;
+	const char *why = NULL;
+	char path[512];
+	if (!dir || !*dir)
+		why = "it names no directory";
+	else if (partno && holder_partno && partno != holder_partno)
+		why = "it names another partition than the one holding /boot";
+	else if (snprintf(path, sizeof(path), "%s%s/i386-pc/normal.mod", g->separate_boot ? "/boot" : "", dir) <
+			 (int)sizeof(path) && !exists_in_root(g->rootfd, path))
+		why = "that directory holds no i386-pc/normal.mod";
+	if (!why)
+		return 0;
+	return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_GRUB_PREFIX_MISSING, d->name,
+		   "reinstall GRUB on the disk so its core points at /boot/grub: grub-install --target=i386-pc",
+		   "GRUB's core image loads its modules and menu from the directory its prefix names; that "
+		   "directory is not this system's GRUB directory, so GRUB stops at 'grub rescue>'.",
+		   "%s: the core's prefix is '%s': %s", d->name, strempty(c->prefix), why);
+}
+
+static int check_bios(struct diag *g) {
+	/* Only where BIOS GRUB is the one boot loader: with an EFI GRUB too,
+	 * the firmware may never run the MBR. */
+	if (!streq_ptr(g->s->bootloader, "grub-bios"))
+		return 0;
+	/* grub-install leaves the core it embeds in /boot: without one, GRUB
+	 * was never installed for BIOS on this system's disks (its modules
+	 * alone are copied by packages and tools), so an MBR without GRUB
+	 * is no evidence of anything. It also tells which build the modules
+	 * beside it are. */
+	_cleanup_free_ char *boot_img = NULL, *core_img = NULL;
+	struct bios_reference ref = {};
+	if (read_file_in_root(g->rootfd, "/boot/grub/i386-pc/core.img", 1u << 20, &core_img, &ref.core_img_size) < 0 &&
+	    read_file_in_root(g->rootfd, "/boot/grub2/i386-pc/core.img", 1u << 20, &core_img, &ref.core_img_size) < 0)
+		return 0;
+	/* The system's own boot.img, to say whether the MBR is its version. */
+	if (read_file_in_root(g->rootfd, "/usr/lib/grub/i386-pc/boot.img", 4096, &boot_img, &ref.boot_img_size) < 0)
+		ref.boot_img_size = 0;
+	ref.boot_img = (const uint8_t *)boot_img;
+	ref.core_img = (const uint8_t *)core_img;
+
+	int disks[2] = { disk_of(g->scan, g->boot_dev), disk_of(g->scan, g->root_dev) };
+	if (disks[1] == disks[0])
+		disks[1] = -1;
+	struct mbr_bootcode m[2];
+	struct grub_core c[2] = {};
+	bool read[2] = {}, stale[2] = {}, boots = false;
+	for (int i = 0; i < 2; i++) {
+		const struct rsc_device *d = disks[i] >= 0 ? &g->scan->devices[disks[i]] : NULL;
+		int r = d ? bios_disk_read(d->file, d->offset, &ref, &m[i], &c[i], &stale[i]) : -ENODEV;
+		if (r == -ENOMEM)
+			return r;
+		if (d && r < 0)
+			log_notice(g->ctx, "%s: the boot code could not be read (%s): whether the BIOS can start GRUB "
+				   "from it is unknown", d->name, strerror(-r));
+		read[i] = r >= 0;
+		boots = boots ||
+			(read[i] && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && !stale[i]);
+	}
+	/* Which disk the BIOS starts cannot be known: while one of them starts
+	 * GRUB, another without boot code is no evidence of a problem, and a
+	 * broken GRUB on it is only a warning. */
+	enum rsc_severity sev = boots ? RSC_SEVERITY_WARNING : RSC_SEVERITY_ERROR;
+	const char *fix = "reinstall GRUB's boot code and core on this disk from the system: "
+			  "grub-install --target=i386-pc";
+	int r = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!read[i])
+			continue;
+		const struct rsc_device *d = &g->scan->devices[disks[i]];
+		unsigned long long at = (unsigned long long)m[i].core_sector;
+		if (r >= 0 && m[i].code == MBR_CODE_ZERO && !boots)
+			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_BIOS_BOOT_CODE_MISSING, d->name, fix,
+				"The boot code in the disk's first sector is all zeros: the BIOS finds nothing to start.",
+				"%s: bytes 0-439 of sector 0 are zero%s", d->name,
+				m[i].signature ? "" : ", no 55 aa signature");
+		else if (r >= 0 && m[i].code == MBR_CODE_OTHER && !boots)
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_BIOS_BOOT_CODE_FOREIGN, d->name, fix,
+				"The disk's first sector holds another boot loader's code, not GRUB's: the BIOS starts "
+				"that loader (or another system), not this system's GRUB.",
+				"%s: sector 0 is not GRUB's boot.img%s%s", d->name, m[i].other ? "; it looks like " : "",
+				strempty(m[i].other));
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_ABSENT)
+			r = add(g, sev, RSC_FINDING_GRUB_CORE_MISSING, d->name, fix,
+				"GRUB's boot sector is there, but the sectors it loads the rest of GRUB from hold no GRUB "
+				"core: the boot stops right after the BIOS.",
+				"%s: boot.img loads sector %llu: %s", d->name, at, c[i].problem);
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_DAMAGED)
+			r = add(g, sev, RSC_FINDING_GRUB_CORE_DAMAGED, d->name, fix,
+				"GRUB's core image after the boot sector is damaged: GRUB cannot start.",
+				"%s: the core at sector %llu: %s", d->name, at, c[i].problem);
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && stale[i])
+			r = add(g, sev, RSC_FINDING_GRUB_CORE_STALE, d->name, fix,
+				"The GRUB core on the disk is another GRUB build than the modules in /boot: loading "
+				"them fails ('symbol not found') and GRUB stops at 'grub rescue>'.",
+				"%s: the core at sector %llu differs in build from /boot/grub/i386-pc/core.img "
+				"(GRUB kernel %u bytes, CRC %08x)", d->name, at, c[i].kernel_size, c[i].kernel_crc32);
+		else if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT)
+			r = check_prefix(g, disks[i], &c[i]);
+		else if (m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INCOMPLETE)
+			log_notice(g->ctx, "%s: GRUB's core at sector %llu could not be checked: %s", d->name, at,
+				   c[i].problem);
+		grub_core_done(&c[i]);
+	}
+	return r;
 }
 
 /* ---- fstab and crypttab ---- */
@@ -746,8 +1087,11 @@ static const struct {
 } checks[] = {
 	{ "boot space", check_boot_space },
 	{ "kernels and initramfs", check_kernels },
+	{ "initramfs generator configuration", check_generator_config },
 	{ "boot entries", check_boot_entries },
+	{ "command-line defaults", check_cmdline_defaults },
 	{ "ESP", check_esp },
+	{ "BIOS boot code", check_bios },
 	{ "fstab and crypttab", check_tabs },
 	{ "SELinux", check_selinux },
 };

@@ -29,3 +29,18 @@ void decoder_free(struct decoder *d);
 int decoder_run(struct decoder *d, const uint8_t *in, size_t in_n, bool in_eof, size_t *ret_used,
 		const uint8_t **ret_out, size_t *ret_out_n, bool *ret_end);
 const char *decoder_error(const struct decoder *d);
+
+/* The root's storage stack as the verifier sees it (initramfs-verify.c),
+ * for diagnose to hold the generator's configuration against. Only what
+ * is known for certain counts: LUKS that crypttab merely might put under
+ * the root is not "luks". */
+struct root_stack_summary {
+	bool luks, lvm, md;
+	char *description;      /* "ext4 on LVM vg/root on LUKS luks-..." */
+	char *root_spec;        /* fstab's spec for / */
+};
+/* devices: may look at this machine's /dev and /sys for the root's device
+ * (not for a root given as a directory without devices, whose diagnosis
+ * must not depend on the host). 0, -ENOENT when fstab has no root, -ENOMEM. */
+int root_stack_summary(rsc_context *ctx, int rootfd, bool devices, struct root_stack_summary *ret);
+void root_stack_summary_done(struct root_stack_summary *s);

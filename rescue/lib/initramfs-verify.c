@@ -537,7 +537,7 @@ static int resolve_spec(const char *spec, dev_t *ret) {
 }
 
 static int analyse_root(rsc_context *ctx, int rootfd, const struct rsc_fstab_entry *root,
-			const struct rsc_crypttab_entry *c, size_t nc, struct stack *s) {
+			const struct rsc_crypttab_entry *c, size_t nc, bool devices, struct stack *s) {
 	int r;
 	const char *spec = root->spec;
 	const char *name;
@@ -562,7 +562,7 @@ static int analyse_root(rsc_context *ctx, int rootfd, const struct rsc_fstab_ent
 
 	/* The real devices, when this machine sees the root's. */
 	dev_t dev;
-	if (resolve_spec(spec, &dev) == 0) {
+	if (devices && resolve_spec(spec, &dev) == 0) {
 		s->root_dev = dev;
 		char sys[128];
 		snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(dev), minor(dev));
@@ -1094,7 +1094,7 @@ int rsc_initramfs_verify(rsc_context *ctx, rsc_initramfs *img, const char *root_
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = analyse_root(ctx, rootfd, root, crypttab, n_crypttab, &s)) < 0)
+	if ((r = analyse_root(ctx, rootfd, root, crypttab, n_crypttab, true, &s)) < 0)
 		goto fail;
 	v->stack = strdup(s.description);
 	if (!v->stack) {
@@ -1200,5 +1200,57 @@ fail:
 	rsc_fstab_free(fstab, n_fstab);
 	rsc_crypttab_free(crypttab, n_crypttab);
 	rsc_verify_result_free(v);
+	return r;
+}
+
+/* ---- the stack alone, for diagnose ---- */
+
+void root_stack_summary_done(struct root_stack_summary *s) {
+	free(s->description);
+	free(s->root_spec);
+	*s = (struct root_stack_summary){ 0 };
+}
+
+int root_stack_summary(rsc_context *ctx, int rootfd, bool devices, struct root_stack_summary *ret) {
+	_cleanup_free_ char *fstab_text = NULL, *crypttab_text = NULL;
+	struct rsc_fstab_entry *fstab = NULL;
+	struct rsc_crypttab_entry *crypttab = NULL;
+	size_t n_fstab = 0, n_crypttab = 0;
+	struct stack s = { 0 };
+	int r = read_file_in_root(rootfd, "etc/fstab", READ_FILE_MAX, &fstab_text, NULL);
+	if (r < 0)
+		return r == -ENOMEM ? r : -ENOENT;
+	if ((r = rsc_fstab_parse(ctx, fstab_text, "etc/fstab", &fstab, &n_fstab)) < 0)
+		return r;
+	if (read_file_in_root(rootfd, "etc/crypttab", READ_FILE_MAX, &crypttab_text, NULL) >= 0 &&
+	    (r = rsc_crypttab_parse(ctx, crypttab_text, "etc/crypttab", &crypttab, &n_crypttab)) < 0)
+		goto out;
+	const struct rsc_fstab_entry *root = NULL;
+	for (size_t i = 0; i < n_fstab; i++)
+		if (streq(fstab[i].target, "/"))
+			root = &fstab[i];
+	r = root ? analyse_root(ctx, rootfd, root, crypttab, n_crypttab, devices, &s) : -ENOENT;
+	if (r < 0)
+		goto out;
+	struct root_stack_summary m = {
+		.luks = s.luks && !s.luks_assumed,
+		.lvm = s.lvm,
+		/* The verifier does not follow MD; its device names are
+		 * evidence enough (/dev/md0, /dev/md/root). */
+		.md = startswith(root->spec, "/dev/md") != NULL,
+		.description = strdup(s.description),
+		.root_spec = strdup(root->spec),
+	};
+	if (!m.description || !m.root_spec) {
+		root_stack_summary_done(&m);
+		r = -ENOMEM;
+		goto out;
+	}
+	*ret = m;
+	r = 0;
+out:
+	stack_done(&s);
+	rsc_fstab_free(fstab, n_fstab);
+	rsc_crypttab_free(crypttab, n_crypttab);
 	return r;
 }

@@ -283,6 +283,11 @@ struct env_state {
 	unsigned bad;
 	unsigned lines;
 	unsigned expansions; /* $VAR references looked up so far */
+	/* Shell assignments (rsc_assignments_parse): KEY+=value appends, and
+	 * every assignment is recorded with its line. */
+	bool shell;
+	struct rsc_assignment **assignments;
+	size_t *n_assignments;
 };
 
 const char *rsc_env_get(char *const *env, const char *key) {
@@ -381,6 +386,41 @@ static int env_push(struct env_state *st, char *kv) {
 	return 0;
 }
 
+void rsc_assignments_free(struct rsc_assignment *a, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].key);
+		free(a[i].value);
+		free(a[i].text);
+		free(a[i].file);
+	}
+	free(a);
+}
+
+static int assignment_push(struct env_state *st, const char *key, const char *value, const char *text, bool append,
+			   unsigned line) {
+	/* Callers chain files into one array of unknown capacity: grow it
+	 * by doubling from what it holds (powers of two). */
+	size_t n = *st->n_assignments;
+	if ((n & (n - 1)) == 0) {
+		struct rsc_assignment *m = reallocarray(*st->assignments, n ? n * 2 : 1, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		*st->assignments = m;
+	}
+	struct rsc_assignment *a = &(*st->assignments)[n];
+	*a = (struct rsc_assignment){ .append = append, .line = line };
+	a->key = strdup(key);
+	a->value = strdup(value);
+	a->text = strdup(text);
+	a->file = strdup(st->filename);
+	if (!a->key || !a->value || !a->text || !a->file) {
+		free(a->key), free(a->value), free(a->text), free(a->file);
+		return -ENOMEM;
+	}
+	(*st->n_assignments)++;
+	return 0;
+}
+
 static int env_line(char *line, unsigned no, void *userdata) {
 	struct env_state *st = userdata;
 	/* Both declared before the first "goto bad": jumping past a cleanup
@@ -406,7 +446,12 @@ static int env_line(char *line, unsigned no, void *userdata) {
 		goto bad;
 	while (isalnum((unsigned char)*p) || *p == '_')
 		p++;
-	if (*p != '=')
+	/* dracut's configuration appends to its lists with +=, as bash does;
+	 * os-release and the like have no such thing. */
+	bool append = st->shell && p[0] == '+' && p[1] == '=';
+	if (append)
+		*p++ = 0;
+	else if (*p != '=')
 		goto bad;
 	*p++ = 0;
 
@@ -464,8 +509,16 @@ static int env_line(char *line, unsigned no, void *userdata) {
 		bad_line(st->ctx, st->filename, no, &st->bad, "unterminated quote in %s, ignored", key);
 		return 0;
 	}
-	if (asprintf(&kv, "%s=%s", key, val) < 0)
+	const char *before = append ? rsc_env_get(st->env, key) : NULL;
+	if (before && strlen(before) + len > ENV_MAX_VALUE) {
+		bad_line(st->ctx, st->filename, no, &st->bad, "value of %s longer than %u bytes, ignored", key,
+			 ENV_MAX_VALUE);
+		return 0;
+	}
+	if (asprintf(&kv, "%s=%s%s", key, strempty(before), val) < 0)
 		return -ENOMEM;
+	if (st->assignments && (r = assignment_push(st, key, kv + strlen(key) + 1, val, append, no)) < 0)
+		return r;
 	if (env_push(st, kv) < 0)
 		return -ENOMEM;
 	kv = NULL;
@@ -499,4 +552,21 @@ int rsc_envfile_parse(rsc_context *ctx, const char *text, const char *filename, 
 	}
 	*ret = st.env;
 	return 0;
+}
+
+int rsc_assignments_parse(rsc_context *ctx, const char *text, const char *filename, char ***env,
+			  struct rsc_assignment **assignments, size_t *n_assignments) {
+	struct env_state st = { .ctx = ctx, .filename = filename, .shell = true, .assignments = assignments,
+				.n_assignments = n_assignments };
+	if (!*env && !(*env = calloc(1, sizeof(char *))))
+		return -ENOMEM;
+	/* The vector grows in place: its capacity is at least its length
+	 * plus the terminating NULL. */
+	st.env = *env;
+	st.n_env = strv_length(*env);
+	st.cap_env = st.n_env + 1;
+	int r = foreach_line(text, env_line, &st);
+	*env = st.env;
+	bad_lines_summary(ctx, filename, st.bad, "a shell configuration file");
+	return r;
 }

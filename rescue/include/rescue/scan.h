@@ -87,6 +87,7 @@ struct rsc_boot_entry {
 	char *kernel;           /* the linux line's kernel path, as written */
 	char *initrd;           /* first initrd, as written */
 	char *options;          /* kernel command line */
+	unsigned options_line;  /* its line in source, 0 when not known */
 };
 
 struct rsc_system {

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Configuration read the way the tools read it: shell assignments with +=
+ * chained over files (rescue/parse.h), the kernel command line and its
+ * defaults (cmdline.h), the generators' configuration (genconf.h); and
+ * diagnose holding them against the devices (a scan made up here, over the
+ * fixture roots tests/fixtures/roots/debian-*), with negative controls. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cmdline.h"
+#include "genconf.h"
+#include "macro.h"
+#include "rescue/diagnose.h"
+#include "rescue/initramfs.h"
+#include "rescue/parse.h"
+#include "rescue/scan.h"
+#include "strv.h"
+
+#define ROOTS FIXTURES "/roots"
+
+static rsc_context *ctx;
+static char logbuf[1 << 15];
+static size_t loglen;
+
+static void capture(void *userdata, int level, const char *message) {
+	int k = snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "<%d>%s\n", level, message);
+	if (k > 0 && (size_t)k < sizeof(logbuf) - loglen)
+		loglen += (size_t)k;
+}
+
+static int setup(void **state) {
+	int r = rsc_context_new(&ctx);
+	if (r < 0)
+		return r;
+	rsc_context_set_log(ctx, capture, NULL);
+	return 0;
+}
+static int teardown(void **state) {
+	rsc_context_free(ctx);
+	return 0;
+}
+static int reset(void **state) {
+	logbuf[0] = 0;
+	loglen = 0;
+	return 0;
+}
+
+static int open_root(const char *name) {
+	char p[512];
+	snprintf(p, sizeof(p), ROOTS "/%s", name);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* A scratch root: files given as path, text pairs. */
+static char *scratch_root(const char *const *files) {
+	char *dir = strdup("/tmp/rescue-test-config.XXXXXX");
+	assert_non_null(dir);
+	assert_non_null(mkdtemp(dir));
+	for (const char *const *f = files; f[0]; f += 2) {
+		char p[1024];
+		snprintf(p, sizeof(p), "%s%s", dir, f[0]);
+		for (char *s = strchr(p + strlen(dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
+			*s = 0;
+			mkdir(p, 0755);
+			*s = '/';
+		}
+		FILE *o = fopen(p, "we");
+		assert_non_null(o);
+		fputs(f[1], o);
+		fclose(o);
+	}
+	return dir;
+}
+
+static void remove_root(char *dir) {
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+/* ---- shell assignments ---- */
+
+static void test_assignments_chain(void **state) {
+	char **env = NULL;
+	struct rsc_assignment *a = NULL;
+	size_t n = 0;
+	assert_int_equal(rsc_assignments_parse(ctx, "# main\nadd_dracutmodules+=\" lvm \"\nhostonly=\"yes\"\n",
+					       "/etc/dracut.conf", &env, &a, &n), 0);
+	assert_int_equal(rsc_assignments_parse(ctx, "add_dracutmodules+=\" crypt \"\nX=$hostonly-${hostonly}\n"
+					       "hostonly=no # later wins\n", "/etc/dracut.conf.d/a.conf", &env, &a, &n), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(rsc_env_get(env, "add_dracutmodules"), " lvm  crypt ");
+	assert_string_equal(rsc_env_get(env, "hostonly"), "no");
+	/* $VAR sees what an earlier file set. */
+	assert_string_equal(rsc_env_get(env, "X"), "yes-yes");
+	assert_string_equal(a[0].key, "add_dracutmodules");
+	assert_true(a[0].append);
+	assert_int_equal(a[0].line, 2);
+	assert_string_equal(a[0].file, "/etc/dracut.conf");
+	assert_string_equal(a[2].text, " crypt ");
+	assert_string_equal(a[2].value, " lvm  crypt ");
+	assert_string_equal(a[2].file, "/etc/dracut.conf.d/a.conf");
+	assert_int_equal(a[4].line, 3);
+	assert_false(a[4].append);
+	rsc_assignments_free(a, n);
+	strv_free(env);
+
+	/* KEY+= means nothing in os-release and the like: still a bad line. */
+	char **e2 = NULL;
+	assert_int_equal(rsc_envfile_parse(ctx, "A+=x\nB=y\n", "/etc/os-release", &e2), 0);
+	assert_null(rsc_env_get(e2, "A"));
+	assert_string_equal(rsc_env_get(e2, "B"), "y");
+	strv_free(e2);
+	assert_non_null(strstr(logbuf, "/etc/os-release:1"));
+}
+
+static void test_assignments_bad_lines(void **state) {
+	char **env = NULL;
+	struct rsc_assignment *a = NULL;
+	size_t n = 0;
+	/* Garbage, unterminated quotes, a bare '+': named and skipped. */
+	assert_int_equal(rsc_assignments_parse(ctx, "+=x\nA+\"=1\"\nB=\"open\nC+=ok\n\x01\x02=\n", "f.conf", &env, &a,
+					       &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].key, "C");
+	assert_string_equal(a[0].value, "ok");
+	assert_non_null(strstr(logbuf, "f.conf:1"));
+	assert_non_null(strstr(logbuf, "f.conf:3"));
+	rsc_assignments_free(a, n);
+	strv_free(env);
+	/* Appending past the value limit is refused, not grown without end. */
+	char *big = malloc(70000);
+	assert_non_null(big);
+	strcpy(big, "A=\"");
+	memset(big + 3, 'x', 60000);
+	strcpy(big + 60003, "\"\nA+=\"$A\"\n");
+	env = NULL, a = NULL, n = 0;
+	assert_int_equal(rsc_assignments_parse(ctx, big, "big.conf", &env, &a, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(rsc_env_get(env, "A")), 60000);
+	rsc_assignments_free(a, n);
+	strv_free(env);
+	free(big);
+}
+
+/* ---- the kernel command line ---- */
+
+static void test_cmdline_split(void **state) {
+	struct cmdline c = { 0 };
+	assert_int_equal(cmdline_add(&c, "BOOT_IMAGE=/vmlinuz root=UUID=a ro  quiet\troot=\"LABEL=my root\" "
+				     "\"rd.lvm.lv=vg/root\" rd.lvm.lv=vg/swap resume= splash=\"a\"b\"", "grub.cfg", 7), 0);
+	assert_int_equal(c.n, 9);
+	const struct cmdline_param *p = cmdline_last(&c, "root");
+	assert_non_null(p);
+	/* The last root= is the one the kernel and dracut use. */
+	assert_string_equal(p->value, "LABEL=my root");
+	assert_string_equal(p->file, "grub.cfg");
+	assert_int_equal(p->line, 7);
+	assert_int_equal(cmdline_count(&c, "root"), 2);
+	/* Words without '=' are flags, with no value. */
+	assert_string_equal(c.params[2].key, "ro");
+	assert_null(c.params[2].value);
+	assert_null(cmdline_last(&c, "ro"));
+	/* A whole quoted word loses its quotes; so does a quoted value. */
+	p = cmdline_next(&c, "rd.lvm.lv", NULL);
+	assert_string_equal(p->value, "vg/root");
+	p = cmdline_next(&c, "rd.lvm.lv", p);
+	assert_string_equal(p->value, "vg/swap");
+	assert_null(cmdline_next(&c, "rd.lvm.lv", p));
+	assert_string_equal(cmdline_last(&c, "resume")->value, "");
+	/* Quotes inside a value stay, as the kernel keeps them. */
+	assert_string_equal(cmdline_last(&c, "splash")->value, "a\"b");
+	cmdline_done(&c);
+
+	/* Empty, blank and unterminated input. */
+	assert_int_equal(cmdline_add(&c, "", "x", 0), 0);
+	assert_int_equal(cmdline_add(&c, " \t\n ", "x", 0), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(cmdline_add(&c, "root=\"/dev/x y", "x", 0), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(cmdline_last(&c, "root")->value, "/dev/x y");
+	cmdline_done(&c);
+}
+
+static void test_cmdline_defaults_grub(void **state) {
+	int fd = open_root("debian-cmdline-default");
+	struct cmdline_defaults d = { 0 };
+	assert_int_equal(cmdline_defaults_read(ctx, fd, &d), 0);
+	assert_true(d.has_grub);
+	assert_false(d.has_kernel);
+	const struct cmdline_param *p = cmdline_last(&d.grub, "root");
+	assert_non_null(p);
+	/* grub.d/50-root.cfg appends to /etc/default/grub's value; the
+	 * .dpkg-old file is not a .cfg and is never sourced. */
+	assert_string_equal(p->value, "UUID=0badc0de-0000-4000-8000-000000000000");
+	assert_string_equal(p->file, "/etc/default/grub.d/50-root.cfg");
+	assert_int_equal(p->line, 2);
+	/* GRUB_CMDLINE_LINUX_DEFAULT follows GRUB_CMDLINE_LINUX. */
+	assert_string_equal(d.grub.params[d.grub.n - 1].key, "quiet");
+	cmdline_defaults_done(&d);
+	close(fd);
+}
+
+static void test_cmdline_defaults_kernel(void **state) {
+	static const char *const files[] = {
+		"/etc/kernel/cmdline", "# written by the installer\nroot=UUID=1111 ro\nrd.luks.uuid=luks-2222 root=UUID=3333\n",
+		"/etc/default/grub.d/10-a.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"root=/dev/mapper/a\"\n",
+		"/etc/default/grub.d/20-b.cfg", "GRUB_CMDLINE_LINUX=\"root=/dev/mapper/b\"\n",
+		NULL,
+	};
+	char *dir = scratch_root(files);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	struct cmdline_defaults d = { 0 };
+	assert_int_equal(cmdline_defaults_read(ctx, fd, &d), 0);
+	assert_true(d.has_kernel);
+	const struct cmdline_param *p = cmdline_last(&d.kernel, "root");
+	assert_string_equal(p->value, "UUID=3333");
+	assert_int_equal(p->line, 3);
+	assert_int_equal(cmdline_count(&d.kernel, "root"), 2);
+	/* No /etc/default/grub, but grub.d is read; _DEFAULT comes last on
+	 * the linux line whatever the file order. */
+	assert_true(d.has_grub);
+	p = cmdline_last(&d.grub, "root");
+	assert_string_equal(p->value, "/dev/mapper/a");
+	assert_string_equal(p->file, "/etc/default/grub.d/10-a.cfg");
+	cmdline_defaults_done(&d);
+	close(fd);
+	remove_root(dir);
+}
+
+/* ---- the generators' configuration ---- */
+
+static void test_genconf_dracut(void **state) {
+	int fd = open_root("debian-dracut-config");
+	struct genconf c = { 0 };
+	assert_int_equal(genconf_read(ctx, fd, "dracut", &c), 0);
+	/* /etc/dracut.conf first; then the drop-ins of both directories by
+	 * name, /etc's 01-dist.conf replacing /usr/lib's. */
+	assert_int_equal(strv_length(c.files), 4);
+	assert_string_equal(c.files[0], "/etc/dracut.conf");
+	assert_string_equal(c.files[1], "/etc/dracut.conf.d/01-dist.conf");
+	assert_string_equal(c.files[2], "/usr/lib/dracut/dracut.conf.d/10-debian.conf");
+	assert_string_equal(c.files[3], "/etc/dracut.conf.d/90-slim.conf");
+	const struct rsc_assignment *by = NULL;
+	assert_string_equal(genconf_get(&c, "compress", &by), "zstd -q -T0");
+	assert_string_equal(by->file, "/etc/dracut.conf.d/01-dist.conf");
+	assert_int_equal(by->line, 3);
+	assert_int_equal(genconf_compression(genconf_get(&c, genconf_compression_key(&c), NULL)), RSC_COMPRESSION_ZSTD);
+	assert_string_equal(genconf_get(&c, "hostonly", NULL), "yes");
+	assert_string_equal(genconf_get(&c, "add_drivers", NULL), " virtio_blk ");
+
+	/* The omit list, and the line that put each module in it. */
+	assert_int_equal(genconf_dracut_excludes(&c, "crypt", &by), 1);
+	assert_string_equal(by->file, "/etc/dracut.conf.d/90-slim.conf");
+	assert_int_equal(by->line, 4);
+	assert_int_equal(genconf_dracut_excludes(&c, "lvm", &by), 1);
+	assert_int_equal(by->line, 4);
+	assert_int_equal(genconf_dracut_excludes(&c, "nfs", &by), 1);
+	assert_int_equal(by->line, 2);
+	assert_int_equal(genconf_dracut_excludes(&c, "plymouth", &by), 1);
+	assert_string_equal(by->file, "/usr/lib/dracut/dracut.conf.d/10-debian.conf");
+	by = NULL;
+	assert_int_equal(genconf_dracut_excludes(&c, "dm", &by), 0);
+	assert_int_equal(genconf_dracut_excludes(&c, "cryp", &by), 0);
+	assert_null(by);
+	genconf_done(&c);
+
+	assert_int_equal(genconf_read(ctx, fd, "grub", &c), -EOPNOTSUPP);
+	close(fd);
+}
+
+static void test_genconf_dracutmodules(void **state) {
+	static const char *const files[] = {
+		"/etc/dracut.conf", "dracutmodules=\"base rootfs-block lvm\"\n",
+		"/usr/lib/dracut/dracut.conf.d/50-a.conf", "omit_dracutmodules+=\" crypt \"\n",
+		"/etc/dracut.conf.d/50-a.conf", "# replaces the vendor file: crypt is not omitted\n",
+		"/etc/dracut.conf.d/60-reset.conf", "omit_dracutmodules+=\" mdraid \"\nomit_dracutmodules=\"\"\n",
+		NULL,
+	};
+	char *dir = scratch_root(files);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct genconf c = { 0 };
+	assert_int_equal(genconf_read(ctx, fd, "dracut", &c), 0);
+	const struct rsc_assignment *by = NULL;
+	/* A fixed list without crypt leaves it out... */
+	assert_int_equal(genconf_dracut_excludes(&c, "crypt", &by), 1);
+	assert_string_equal(by->key, "dracutmodules");
+	assert_string_equal(by->file, "/etc/dracut.conf");
+	/* ...but dm comes with lvm, and a later plain = empties the omit list. */
+	assert_int_equal(genconf_dracut_excludes(&c, "dm", &by), 0);
+	assert_int_equal(genconf_dracut_excludes(&c, "mdraid", &by), 1);
+	assert_string_equal(by->key, "dracutmodules");
+	assert_int_equal(genconf_dracut_excludes(&c, "lvm", &by), 0);
+	genconf_done(&c);
+	close(fd);
+	remove_root(dir);
+
+	static const char *const files2[] = {
+		"/etc/dracut.conf", "dracutmodules=\"all\"\nadd_dracutmodules+=\" crypt \"\n",
+		"/etc/dracut.conf.d/x.conf", "omit_dracutmodules+=\"\tcrypt\"\n",
+		NULL,
+	};
+	dir = scratch_root(files2);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(genconf_read(ctx, fd, "dracut", &c), 0);
+	/* dracut splits its lists on spaces only: "\tcrypt" is not crypt. */
+	assert_int_equal(genconf_dracut_excludes(&c, "crypt", &by), 0);
+	genconf_done(&c);
+	close(fd);
+	remove_root(dir);
+}
+
+static void test_genconf_others(void **state) {
+	int fd = open_root("debian-cmdline-default");
+	struct genconf c = { 0 };
+	assert_int_equal(genconf_read(ctx, fd, "initramfs-tools", &c), 0);
+	const struct rsc_assignment *by = NULL;
+	assert_string_equal(genconf_get(&c, genconf_compression_key(&c), &by), "lz4");
+	assert_string_equal(by->file, "/etc/initramfs-tools/conf.d/compress");
+	assert_int_equal(by->line, 2);
+	assert_string_equal(genconf_get(&c, "MODULES", NULL), "most");
+	genconf_done(&c);
+	close(fd);
+
+	static const char *const files[] = {
+		"/etc/mkinitcpio.conf", "MODULES=(ext4)\nHOOKS=(base udev autodetect)\nCOMPRESSION=\"xz\"\n",
+		"/etc/mkinitcpio.conf.d/10-fast.conf", "COMPRESSION=\"lz4\"\nCOMPRESSION_OPTIONS=(-9)\n",
+		NULL,
+	};
+	char *dir = scratch_root(files);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(genconf_read(ctx, fd, "mkinitcpio", &c), 0);
+	assert_string_equal(genconf_get(&c, "COMPRESSION", &by), "lz4");
+	assert_string_equal(by->file, "/etc/mkinitcpio.conf.d/10-fast.conf");
+	genconf_done(&c);
+	close(fd);
+	remove_root(dir);
+
+	/* Nothing configured: empty, not an error. */
+	dir = scratch_root((const char *const[]){ NULL });
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(genconf_read(ctx, fd, "dracut", &c), 0);
+	assert_null(genconf_get(&c, "compress", &by));
+	assert_null(by);
+	assert_int_equal(genconf_dracut_excludes(&c, "crypt", &by), 0);
+	genconf_done(&c);
+	close(fd);
+	remove_root(dir);
+}
+
+static void test_genconf_compression_names(void **state) {
+	assert_int_equal(genconf_compression("zstd"), RSC_COMPRESSION_ZSTD);
+	assert_int_equal(genconf_compression(" /usr/bin/pigz -9"), RSC_COMPRESSION_GZIP);
+	assert_int_equal(genconf_compression("xz --check=crc32"), RSC_COMPRESSION_XZ);
+	assert_int_equal(genconf_compression("lz4"), RSC_COMPRESSION_LZ4);
+	assert_int_equal(genconf_compression("cat"), RSC_COMPRESSION_NONE);
+	assert_int_equal(genconf_compression("zstdx"), -1);
+	assert_int_equal(genconf_compression(""), -1);
+	assert_int_equal(genconf_compression("/"), -1);
+	assert_int_equal(genconf_compression(NULL), -1);
+}
+
+/* ---- diagnose, with devices ---- */
+
+static bool has_finding(const struct rsc_diagnosis *d, const char *code, const char *evidence_part) {
+	for (size_t i = 0; i < d->n_findings; i++)
+		if (strcmp(d->findings[i].code, code) == 0 &&
+		    (!evidence_part || strstr(d->findings[i].evidence, evidence_part)))
+			return true;
+	if (evidence_part) /* what there is, to compare with */
+		for (size_t i = 0; i < d->n_findings; i++)
+			print_message("  have %s: %s\n", d->findings[i].code, d->findings[i].evidence);
+	return false;
+}
+
+/* Diagnoses a fixture root against made-up devices of the given UUIDs. */
+static struct rsc_diagnosis *diagnose_with(const char *name, const char *const *uuids) {
+	char root[512];
+	snprintf(root, sizeof(root), ROOTS "/%s", name);
+	struct rsc_scan_options so = { .root_dir = root };
+	struct rsc_scan *at = NULL;
+	assert_int_equal(rsc_scan_run(ctx, &so, &at), 0);
+	struct rsc_device devs[8] = { 0 };
+	size_t n = 0;
+	for (; uuids[n] && n < ELEMENTSOF(devs); n++)
+		devs[n] = (struct rsc_device){ .kind = RSC_DEVICE_PARTITION, .parent = -1, .name = (char *)uuids[n],
+					       .uuid = (char *)uuids[n], .type = (char *)"ext4" };
+	struct rsc_scan scan = { .devices = devs, .n_devices = n };
+	struct rsc_diagnosis *d = NULL;
+	assert_int_equal(rsc_diagnose(ctx, &scan, &at->systems[0], root, &d), 0);
+	rsc_scan_free(at);
+	return d;
+}
+
+static void test_diagnose_cmdline_defaults(void **state) {
+	static const char *const present[] = { "6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+					       "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", NULL };
+	struct rsc_diagnosis *d = diagnose_with("debian-cmdline-default", present);
+	/* grub.cfg's linux line holds two root=: the last, stale one counts. */
+	assert_true(has_finding(d, "cmdline-root-unknown",
+				"root=UUID=0badc0de-0000-4000-8000-000000000000 in /boot/grub/grub.cfg line 15 (the last of 2"));
+	/* And it comes from the defaults, named by file and line. */
+	assert_true(has_finding(d, "cmdline-default-root-unknown",
+				"root=UUID=0badc0de-0000-4000-8000-000000000000 in /etc/default/grub.d/50-root.cfg line 2"));
+	/* lz4 is set and the kernel has it: no compression finding. */
+	assert_false(has_finding(d, "generator-compression-unsupported", NULL));
+	rsc_diagnosis_free(d);
+
+	/* Negative control: the filesystem root= names is there. */
+	static const char *const all[] = { "6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b", "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b",
+					   "0badc0de-0000-4000-8000-000000000000", NULL };
+	d = diagnose_with("debian-cmdline-default", all);
+	assert_false(has_finding(d, "cmdline-root-unknown", NULL));
+	assert_false(has_finding(d, "cmdline-default-root-unknown", NULL));
+	rsc_diagnosis_free(d);
+}
+
+static void test_diagnose_generator(void **state) {
+	static const char *const present[] = { "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", NULL };
+	struct rsc_diagnosis *d = diagnose_with("debian-dracut-config", present);
+	assert_true(has_finding(d, "generator-omits-root-module",
+				"dracut leaves out crypt, lvm: /etc/dracut.conf.d/90-slim.conf line 4: "
+				"omit_dracutmodules+=\" crypt lvm \""));
+	assert_true(has_finding(d, "generator-compression-unsupported",
+				"/etc/dracut.conf.d/01-dist.conf line 3: compress=\"zstd -q -T0\""));
+	/* No root= in the defaults: nothing to say about them. */
+	assert_false(has_finding(d, "cmdline-default-root-unknown", NULL));
+	rsc_diagnosis_free(d);
+}
+
+int main(void) {
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_assignments_chain, reset),
+		cmocka_unit_test_setup(test_assignments_bad_lines, reset),
+		cmocka_unit_test_setup(test_cmdline_split, reset),
+		cmocka_unit_test_setup(test_cmdline_defaults_grub, reset),
+		cmocka_unit_test_setup(test_cmdline_defaults_kernel, reset),
+		cmocka_unit_test_setup(test_genconf_dracut, reset),
+		cmocka_unit_test_setup(test_genconf_dracutmodules, reset),
+		cmocka_unit_test_setup(test_genconf_others, reset),
+		cmocka_unit_test_setup(test_genconf_compression_names, reset),
+		cmocka_unit_test_setup(test_diagnose_cmdline_defaults, reset),
+		cmocka_unit_test_setup(test_diagnose_generator, reset),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
