@@ -67,6 +67,11 @@ vm_by_cost() {
 # vm_tier prepare: prepare.sh first, in the background (a test that needs
 # an image it is building waits for its lock).
 host_busy=$logdir/.host-tiers-running
+kill_tree() { # PID: it and every process below it, children first
+	local c
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill "$1" 2>/dev/null
+}
 vm_tier() {
 	local t n prep_pid=""
 	: > "$logdir/vm-names"
@@ -99,7 +104,10 @@ case " $* " in
 	if [ "${1:-}" != vm ] && [ "${RESCUE_VM_PREPARE:-1}" != 0 ]; then
 		echo "== tier vm, beside the others (images being built: log $logdir/vm-prepare.log)"
 		touch "$host_busy"
-		trap 'rm -f "$host_busy"' EXIT
+		# Interrupted: the VM tier in the background goes too (its tests
+		# clean up their guests on SIGTERM).
+		trap 'rm -f "$host_busy"; [ -n "$vm_pid" ] && kill_tree "$vm_pid"' EXIT
+		trap 'exit 130' INT TERM
 		vm_tier prepare &
 		vm_pid=$!
 	fi ;;
@@ -124,6 +132,7 @@ for tier in "${@:-unit}"; do
 			# Running since the start: now it may use both guests.
 			rm -f "$host_busy"
 			wait "$vm_pid"
+			vm_pid=""
 		else
 			echo "== tier vm"
 			vm_tier
