@@ -1057,7 +1057,9 @@ static int script_next(struct tui *t, struct script *s, int *ret_key, bool *ret_
 
 /* ---- the loop ---- */
 
-static void sync_overlay_with_question(struct tui *t) {
+/* Both return whether they changed what the screen shows: the model's
+ * generation may have been drawn already, so the caller draws again. */
+static bool sync_overlay_with_question(struct tui *t) {
 	pthread_mutex_lock(&t->m.lock);
 	struct rsc_question *q = t->m.question;
 	pthread_mutex_unlock(&t->m.lock);
@@ -1068,20 +1070,26 @@ static void sync_overlay_with_question(struct tui *t) {
 		t->choice = 0;
 		if (q->kind == RSC_ASK_PASSPHRASE)
 			t->screen = SCREEN_UNLOCK;
-	} else if (!q && (t->overlay == OVERLAY_QUESTION || key_file_entry))
+		return true;
+	}
+	if (!q && (t->overlay == OVERLAY_QUESTION || key_file_entry)) {
 		t->overlay = OVERLAY_NONE;
+		return true;
+	}
+	return false;
 }
 
-static void check_job(struct tui *t) {
+static bool check_job(struct tui *t) {
 	pthread_mutex_lock(&t->m.lock);
 	enum tui_job job = t->m.job_done;
 	int r = t->m.job_result;
 	t->m.job_done = JOB_NONE;
 	pthread_mutex_unlock(&t->m.lock);
-	if (job != JOB_NONE) {
-		t->session_ours = tui_session_ours(t);
-		tui_job_finished(t, job, r);
-	}
+	if (job == JOB_NONE)
+		return false;
+	t->session_ours = tui_session_ours(t);
+	tui_job_finished(t, job, r);
+	return true;
 }
 
 int tui_run(rsc_context *ctx, const struct rsc_session_options *so, const struct tui_options *o) {
@@ -1169,8 +1177,8 @@ int tui_run(rsc_context *ctx, const struct rsc_session_options *so, const struct
 			else
 				tui_notice(t, "Cancelling: what the running step did is being undone.");
 		}
-		check_job(t);
-		sync_overlay_with_question(t);
+		bool changed = check_job(t);
+		changed = sync_overlay_with_question(t) || changed;
 		if (t->quit_requested_flag) {
 			t->quit_requested_flag = false;
 			quit_requested = true;
@@ -1185,7 +1193,7 @@ int tui_run(rsc_context *ctx, const struct rsc_session_options *so, const struct
 		pthread_mutex_lock(&t->m.lock);
 		unsigned gen = t->m.generation;
 		pthread_mutex_unlock(&t->m.lock);
-		if (gen != t->drawn_generation) {
+		if (gen != t->drawn_generation || changed) {
 			t->drawn_generation = gen;
 			draw(t);
 		}
