@@ -43,6 +43,13 @@ loop_part() {
 	_test_loops+=("$REPLY")
 }
 loop_file() { REPLY=$(losetup -f --show "$@"); _test_loops+=("$REPLY"); }
+# open_img IMAGE: root (partition 2) and /boot (partition 1) of a copy of
+# the demo disk mounted at $m; K is its newest kernel. test_release undoes it.
+open_img() {
+	loop_part "$1" 2; mount_tmp $REPLY; m=$REPLY
+	loop_part "$1" 1; mount $REPLY $m/boot; _test_mounts+=("$m/boot")
+	K=$(cd $m/boot && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
+}
 mount_tmp() {
 	local d; d=$(mktemp -d "${TMPDIR:-/tmp}/rescue-test.XXXXXX"); _test_dirs+=("$d")
 	mount "$@" "$d"; _test_mounts+=("$d"); REPLY=$d

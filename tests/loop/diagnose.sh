@@ -20,11 +20,6 @@ has() { # CODE [SEVERITY]: the finding is there
 	echo "ok: $1 ($got): $(jq -r --arg c "$1" '.findings[] | select(.code==$c) | .evidence' $w/d.json | head -n 1)"
 }
 # open IMAGE: mount its root and /boot read-write at $m for breaking.
-open_img() {
-	loop_part "$1" 2; mount_tmp $REPLY; m=$REPLY
-	loop_part "$1" 1; mount $REPLY $m/boot; _test_mounts+=("$m/boot")
-	K=$(cd $m/boot && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
-}
 
 # Healthy: nothing to report, and nothing written.
 sum=$(sha256sum < "$img")

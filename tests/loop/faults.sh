@@ -16,11 +16,6 @@ img=$("$RESCUE_SRC/tests/lib/demo-disk.sh")
 tmpdir; w=$REPLY
 export RESCUE_STATE_DIR=$w/state
 
-open_img() { # mount root and /boot of image $1 at $m
-	loop_part "$1" 2; mount_tmp $REPLY; m=$REPLY
-	loop_part "$1" 1; mount $REPLY $m/boot; _test_mounts+=("$m/boot")
-	K=$(cd $m/boot && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
-}
 # Contents, modes and link targets of /boot and /etc, one line per file.
 sums() {
 	(cd $m && find boot etc -xdev ! -path 'boot/lost+found*' ! -path boot/filler -printf '%p %y %m %l\n' | LC_ALL=C sort &&

@@ -18,11 +18,6 @@ img=$("$RESCUE_SRC/tests/lib/demo-disk.sh")
 tmpdir; w=$REPLY
 export RESCUE_STATE_DIR=$w/state
 
-open_img() { # mount root and /boot of image $1 at $m
-	loop_part "$1" 2; mount_tmp $REPLY; m=$REPLY
-	loop_part "$1" 1; mount $REPLY $m/boot; _test_mounts+=("$m/boot")
-	K=$(cd $m/boot && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
-}
 boot_sums() { (cd $m/boot && find . -type f ! -path './lost+found/*' | sort | xargs sha256sum); }
 
 # --- catalogue 2 ---
