@@ -89,6 +89,19 @@ static int ask_tty_line(const char *prompt, char *buf, size_t size) {
 }
 
 static int answer_passphrase(struct cli_session *cs, struct rsc_question *q) {
+	if (cs->has_passphrase_fd) {
+		if (cs->passphrase_fd_eof)
+			return -EPERM;
+		int n = cli_read_line(cs->passphrase_fd, q->secret, q->secret_size);
+		if (n < 0)
+			return n;
+		if (n == 0) {
+			cs->passphrase_fd_eof = true;
+			return -EPERM;
+		}
+		q->secret_len = (size_t)n;
+		return RSC_ANSWER_YES;
+	}
 	if (cs->passphrase_file) {
 		/* One passphrase, one try: the file will not change. */
 		if (cs->passphrase_used)

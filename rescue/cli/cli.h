@@ -5,7 +5,9 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "macro.h"
 #include "rescue/rescue.h"
+#include "rescue/session.h"
 
 /* Documented in docs/exit-codes.md; keep both in step. */
 enum {
@@ -93,18 +95,22 @@ int cli_setup(struct cli *cli);
 
 /* A verb running a library session (cli-session.c): how it answers the
  * library's questions and shows progress. */
-typedef struct rsc_session rsc_session;
 struct cli_session {
 	struct cli *cli;
 	rsc_session *session;
 	const char *key_file;
 	const char *passphrase_file;  /* one passphrase, first line */
 	bool passphrase_used;
+	/* --passphrase-fd: one passphrase per line, one line per try; an empty
+	 * line or the end means no more tries from there. */
+	bool has_passphrase_fd, passphrase_fd_eof;
+	int passphrase_fd;
 	bool unattended;              /* --auto: never prompt */
 	bool assume_yes;              /* --yes / --auto: the plan is accepted in advance */
 	void (*show_plan)(struct cli_session *cs); /* before the plan is confirmed */
 	int last_phase;
 };
+DEFINE_TRIVIAL_CLEANUP_FUNC(rsc_session *, rsc_session_free)
 void cli_session_setup(struct cli_session *cs, struct cli *cli);
 /* The exit code (docs/exit-codes.md) of a finished session. */
 int cli_session_exit_code(const rsc_session *s, bool dry_run);

@@ -28,25 +28,25 @@ int verb_mount(struct cli *cli, int argc, char **argv) {
 		{ "system", required_argument, NULL, OPT_SYSTEM },
 		{},
 	};
-	struct rsc_mount_options opts = { 0 };
+	struct rsc_session_options so = { .target = "/mnt/sysroot" };
 	int c;
 	while ((c = cli_getopt(cli, argc, argv, NULL, options, mount_usage)) != -1)
 		switch (c) {
 		case OPT_TARGET:
-			opts.target = optarg;
+			so.target = optarg;
 			break;
 		case OPT_RW:
-			opts.read_write = true;
+			so.read_write = true;
 			break;
 		case OPT_SYSTEM:
-			opts.system = optarg;
+			so.system = optarg;
 			break;
 		default:
 			fprintf(stderr, "Try 'rescue mount --help'.\n");
 			return EXIT_USAGE;
 		}
-	if (optind < argc && !opts.system)
-		opts.system = argv[optind++];
+	if (optind < argc && !so.system)
+		so.system = argv[optind++];
 	if (optind < argc) {
 		cli_usage_error("mount", "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
@@ -54,18 +54,39 @@ int verb_mount(struct cli *cli, int argc, char **argv) {
 	int r = cli_setup(cli);
 	if (r < 0)
 		return cli_exit_code(r);
-	opts.images = cli->images;
-	_cleanup_free_ char *id = NULL;
-	r = rsc_mount_system(cli->ctx, &opts, &id);
+	if (geteuid() != 0) {
+		fprintf(stderr, "rescue mount: needs root\n");
+		return EXIT_NOT_ROOT;
+	}
+	struct cli_session cs = { 0 };
+	cli_session_setup(&cs, cli);
+	so.images = cli->images;
+	_cleanup_(rsc_session_freep) rsc_session *s = NULL;
+	r = rsc_session_new(cli->ctx, &so, &s);
+	if (r < 0)
+		return cli_exit_code(r);
+	cs.session = s;
+	/* The session's phases without unlocking (that is 'rescue unlock'):
+	 * a system on a locked volume is not seen. */
+	r = rsc_session_discover(s);
+	if (r >= 0)
+		r = rsc_session_activate(s);
+	if (r >= 0)
+		r = rsc_session_choose(s, so.system);
+	if (r >= 0)
+		r = rsc_session_mount(s, so.read_write);
+	if (r >= 0)
+		r = rsc_session_keep(s);
 	if (r < 0) {
+		/* The session's teardown (on free) undoes what this run did. */
 		if (r == -ECANCELED)
 			fprintf(stderr, "rescue mount: interrupted; everything it mounted was unmounted\n");
 		if (r == -RSC_ERR_AMBIGUOUS)
 			fprintf(stderr, "rescue mount: choose one with --system ID\n");
 		return cli_exit_code(r);
 	}
-	printf("%s is mounted at %s (%s). 'rescue chroot' enters it; 'rescue umount' releases it.\n", id,
-	       opts.target ? opts.target : "/mnt/sysroot", opts.read_write ? "read-write" : "read-only");
+	printf("%s is mounted at %s (%s). 'rescue chroot' enters it; 'rescue umount' releases it.\n",
+	       rsc_session_get_system(s)->id, so.target, so.read_write ? "read-write" : "read-only");
 	return EXIT_OK;
 }
 
@@ -128,24 +149,6 @@ int verb_umount(struct cli *cli, int argc, char **argv) {
 	return EXIT_OK;
 }
 
-struct ask_state {
-	int fd;          /* --passphrase-fd, or -1 for the terminal */
-	bool fd_eof;
-};
-
-static int ask_passphrase(void *userdata, const char *prompt, char *buf, size_t size) {
-	struct ask_state *st = userdata;
-	if (st->fd >= 0) {
-		if (st->fd_eof)
-			return -EPERM;
-		int n = cli_read_line(st->fd, buf, size);
-		if (n == 0)
-			st->fd_eof = true; /* an empty line or the end: no more tries from there */
-		return n;
-	}
-	return cli_ask_tty_secret(prompt, buf, size);
-}
-
 static const char unlock_usage[] =
 	"Usage: rescue unlock [DEV...] [--key-file F] [--passphrase-fd N] [--tries N] [--image FILE]...\n\n"
 	"Open LUKS1/LUKS2 volumes as /dev/mapper/luks-<UUID>. DEV is a device name\n"
@@ -164,25 +167,28 @@ int verb_unlock(struct cli *cli, int argc, char **argv) {
 		{ "tries", required_argument, NULL, OPT_TRIES },
 		{},
 	};
-	struct ask_state ask = { .fd = -1 };
-	struct rsc_unlock_options opts = { .ask = ask_passphrase, .ask_userdata = &ask };
+	struct cli_session cs = { 0 };
+	/* The volumes opened stay open for 'rescue mount': the machine's undo
+	 * journal records them, not a private one. */
+	struct rsc_session_options so = { .shared_journal = true };
 	int c;
 	char *end;
 	while ((c = cli_getopt(cli, argc, argv, NULL, options, unlock_usage)) != -1)
 		switch (c) {
 		case OPT_KEY_FILE:
-			opts.key_file = optarg;
+			so.key_file = optarg;
 			break;
 		case OPT_PASSPHRASE_FD:
-			ask.fd = (int)strtol(optarg, &end, 10);
-			if (*end || ask.fd < 0 || fcntl(ask.fd, F_GETFD) < 0) {
+			cs.passphrase_fd = (int)strtol(optarg, &end, 10);
+			if (*end || cs.passphrase_fd < 0 || fcntl(cs.passphrase_fd, F_GETFD) < 0) {
 				cli_usage_error("unlock", "--passphrase-fd %s is not an open file descriptor", optarg);
 				return EXIT_USAGE;
 			}
+			cs.has_passphrase_fd = true;
 			break;
 		case OPT_TRIES:
-			opts.tries = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || opts.tries == 0 || opts.tries > 100) {
+			so.tries = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || so.tries == 0 || so.tries > 100) {
 				cli_usage_error("unlock", "--tries takes a number from 1 to 100");
 				return EXIT_USAGE;
 			}
@@ -194,25 +200,41 @@ int verb_unlock(struct cli *cli, int argc, char **argv) {
 	int r = cli_setup(cli);
 	if (r < 0)
 		return cli_exit_code(r);
-	if (opts.key_file && access(opts.key_file, R_OK) < 0) {
-		fprintf(stderr, "rescue unlock: key file %s: %s\n", opts.key_file, strerror(errno));
+	if (geteuid() != 0) {
+		fprintf(stderr, "rescue unlock: needs root\n");
+		return EXIT_NOT_ROOT;
+	}
+	if (so.key_file && access(so.key_file, R_OK) < 0) {
+		fprintf(stderr, "rescue unlock: key file %s: %s\n", so.key_file, strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
-	opts.devices = optind < argc ? argv + optind : NULL;
-	opts.images = cli->images;
-	int start = rsc_undo_count(cli->ctx);
-	r = rsc_unlock(cli->ctx, &opts);
-	if (r == -ECANCELED && start >= 0) {
-		/* Interrupted: the volumes this run opened are closed again. */
-		rsc_undo_to(cli->ctx, (unsigned)start);
-		fprintf(stderr, "rescue unlock: interrupted; the volumes it opened were closed again\n");
+	so.unlock_devices = optind < argc ? argv + optind : NULL;
+	so.images = cli->images;
+	cli_session_setup(&cs, cli);
+	cs.key_file = so.key_file;
+	_cleanup_(rsc_session_freep) rsc_session *s = NULL;
+	r = rsc_session_new(cli->ctx, &so, &s);
+	if (r < 0)
+		return cli_exit_code(r);
+	cs.session = s;
+	r = rsc_session_discover(s);
+	int unlocked = r < 0 ? r : rsc_session_unlock(s);
+	if (unlocked > 0) {
+		/* An unencrypted system, or all open: nothing to do is no failure. */
+		printf("No locked LUKS volume: nothing to unlock.\n");
+		return EXIT_OK;
 	}
-	if (r == -EPERM)
+	r = unlocked < 0 ? unlocked : rsc_session_keep(s);
+	if (r == -ECANCELED)
+		/* The phase closed what it opened; teardown (on free) the rest. */
+		fprintf(stderr, "rescue unlock: interrupted; the volumes it opened were closed again\n");
+	if (r == -EPERM || r == -ENOKEY)
 		return EXIT_BAD_PASSPHRASE;
-	if (r == -ENOENT && opts.devices)
+	if (r == -ENOENT && so.unlock_devices)
 		fprintf(stderr, "rescue unlock: 'rescue scan' lists the LUKS volumes by name and UUID\n");
 	if (r < 0)
 		return cli_exit_code(r);
-	printf("%d volume%s open.\n", r, r == 1 ? "" : "s");
+	unsigned n = rsc_session_get_unlocked(s);
+	printf("%u volume%s open.\n", n, n == 1 ? "" : "s");
 	return EXIT_OK;
 }

@@ -51,7 +51,7 @@ double rsc_now(void);
 /* A new phase: no step announced yet. */
 void rsc_progress_reset(rsc_context *ctx);
 
-/* mount.c, for the session: the steps of rsc_mount_system() one by one. */
+/* mount.c, for the session's activate and mount phases, one step each. */
 struct rsc_scan;
 int mount_check_target(rsc_context *ctx, const char *target);
 int mount_choose_system(rsc_context *ctx, const struct rsc_scan *scan, const char *id);

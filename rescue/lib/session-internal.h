@@ -13,3 +13,6 @@ double s_phase_seconds(const rsc_session *s, enum rsc_phase p);
 enum rsc_phase s_error_phase(const rsc_session *s);
 time_t s_started(const rsc_session *s);
 rsc_context *s_ctx(const rsc_session *s);
+/* Where the system is or will be mounted: the target, or the one asked
+ * for before the mount phase ran; NULL for a private one. */
+const char *s_mount_point(const rsc_session *s);

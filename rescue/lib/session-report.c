@@ -399,7 +399,7 @@ int rsc_session_explain_phase(const rsc_session *s, enum rsc_phase p, char **ret
 		return -EINVAL;
 	char *buf = NULL;
 	size_t len = 0;
-	struct explain e = { .s = s, .root = rsc_session_get_target(s) ? rsc_session_get_target(s) : "/mnt/sysroot" };
+	struct explain e = { .s = s, .root = s_mount_point(s) ? s_mount_point(s) : "/mnt/sysroot" };
 	e.cmd = open_memstream(&buf, &len);
 	if (!e.cmd)
 		return -ENOMEM;

@@ -36,7 +36,9 @@ struct rsc_session {
 	rsc_context *ctx;
 	char **images;
 	char *want_system, *target_req, *key_file, *mounted_at;
-	bool read_write, dry_run, assume_yes, no_devices;
+	char **unlock_devices;
+	unsigned tries, n_unlocked;
+	bool read_write, dry_run, assume_yes, no_devices, shared_journal;
 
 	/* A private mount namespace and undo journal, when no target was
 	 * given: everything is undone at teardown, and nothing shows on the
@@ -130,10 +132,15 @@ int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rs
 	s->dry_run = opts->dry_run;
 	s->assume_yes = opts->assume_yes;
 	s->no_devices = opts->no_devices;
+	s->tries = opts->tries;
+	s->shared_journal = opts->shared_journal;
 	int r = 0;
 	STRV_FOREACH(i, opts->images)
 		if (r >= 0)
 			r = strv_extend(&s->images, *i);
+	STRV_FOREACH(i, opts->unlock_devices)
+		if (r >= 0)
+			r = strv_extend(&s->unlock_devices, *i);
 	if (r >= 0)
 		r = dup_opt(&s->want_system, opts->system);
 	if (r >= 0)
@@ -144,7 +151,7 @@ int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rs
 		r = dup_opt(&s->mounted_at, opts->mounted_at);
 	/* Without a target of the caller's, the session keeps an undo journal
 	 * of its own, so teardown undoes exactly what it did. */
-	if (r >= 0 && !opts->target && !opts->mounted_at && geteuid() == 0) {
+	if (r >= 0 && !opts->target && !opts->mounted_at && !opts->shared_journal && geteuid() == 0) {
 		snprintf(s->state_dir, sizeof(s->state_dir), "/tmp/rescue-session-state.XXXXXX");
 		if (!mkdtemp(s->state_dir))
 			r = log_error_errno(ctx, errno, "Cannot create a state directory in /tmp: %m");
@@ -186,6 +193,7 @@ rsc_session *rsc_session_free(rsc_session *s) {
 		rsc_context_set_state_dir(s->ctx, NULL);
 	}
 	strv_free(s->images);
+	strv_free(s->unlock_devices);
 	free(s->want_system);
 	free(s->target_req);
 	free(s->key_file);
@@ -295,7 +303,9 @@ static bool has_locked_luks(const struct rsc_scan *scan) {
 }
 
 int rsc_session_unlock(rsc_session *s) {
-	if (s->mounted_at || !has_locked_luks(s->scan)) {
+	/* Volumes asked for by name are looked for even when none is locked:
+	 * a name that matches nothing is the caller's mistake to hear about. */
+	if (s->mounted_at || (!s->unlock_devices && !has_locked_luks(s->scan))) {
 		s->state[RSC_PHASE_UNLOCK] = RSC_PHASE_NOT_NEEDED;
 		return 1;
 	}
@@ -303,11 +313,14 @@ int rsc_session_unlock(rsc_session *s) {
 	int start = rsc_undo_count(s->ctx);
 	if (start < 0)
 		return phase_end(s, RSC_PHASE_UNLOCK, start);
-	struct rsc_unlock_options uo = { .images = s->images, .key_file = s->key_file, .scan = s->scan };
+	struct rsc_unlock_options uo = { .images = s->images, .key_file = s->key_file, .scan = s->scan,
+					 .devices = s->unlock_devices, .tries = s->tries };
 	int r = rsc_unlock(s->ctx, &uo);
+	if (r >= 0)
+		s->n_unlocked = (unsigned)r;
 	if (r > 0 && rescan(s) < 0)
 		r = -EIO;
-	if (r == -ENOENT)
+	if (r == -ENOENT && !s->unlock_devices)
 		r = 1;
 	else if (r >= 0)
 		r = 0;
@@ -760,6 +773,19 @@ int rsc_session_teardown(rsc_session *s) {
 	return phase_end(s, RSC_PHASE_TEARDOWN, r < 0 ? r : 0);
 }
 
+int rsc_session_keep(rsc_session *s) {
+	if (s->private_ns || s->private_state)
+		return -EINVAL;
+	/* What is recorded stays recorded; it is just no longer ours to undo. */
+	int n = geteuid() == 0 ? rsc_undo_count(s->ctx) : 0;
+	if (n < 0)
+		return n;
+	s->undo_base = n;
+	s->mount_mark = -1;
+	s->mounted_rw = false;
+	return 0;
+}
+
 /* A phase runs once: the --auto loop may be called again to go further
  * (to the plan first, then on), and a phase that already ran keeps its
  * state and what it made. */
@@ -831,6 +857,9 @@ const struct rsc_diagnosis *rsc_session_get_verified(const rsc_session *s) {
 const struct rsc_plan *rsc_session_get_plan(const rsc_session *s) {
 	return s->plan;
 }
+unsigned rsc_session_get_unlocked(const rsc_session *s) {
+	return s->n_unlocked;
+}
 unsigned rsc_session_get_scan_count(const rsc_session *s) {
 	return s->n_scans;
 }
@@ -866,6 +895,9 @@ enum rsc_phase rsc_session_get_error_phase(const rsc_session *s) {
 }
 time_t s_started(const rsc_session *s) {
 	return s->started;
+}
+const char *s_mount_point(const rsc_session *s) {
+	return s->target ? s->target : s->target_req;
 }
 rsc_context *s_ctx(const rsc_session *s) {
 	return s->ctx;

@@ -68,19 +68,6 @@ struct rsc_unlock_options {
  * kernel has no device-mapper. */
 int rsc_unlock(rsc_context *ctx, const struct rsc_unlock_options *opts);
 
-struct rsc_mount_options {
-	const char *system;     /* system id from the scan; NULL: the only one */
-	const char *target;     /* default /mnt/sysroot */
-	bool read_write;
-	char **images;          /* as for the scan */
-};
-
-/* Scans, chooses the system, and mounts it at the target following its
- * fstab (/, /usr, /boot, /boot/efi, /efi; btrfs subvolumes). Read-only
- * unless read_write; read-write only on filesystems whose state is clean.
- * The chosen system's id goes to *ret_system (may be NULL). */
-int rsc_mount_system(rsc_context *ctx, const struct rsc_mount_options *opts, char **ret_system);
-
 /* Runs argv (or a login shell when NULL) chrooted into target with /proc,
  * /sys, /dev, /dev/pts, /dev/shm, /run (and efivarfs on UEFI) mounted in a
  * private mount namespace that disappears with the command. Returns its

@@ -77,6 +77,15 @@ struct rsc_session_options {
 	 * discover identifies it from the directory, and teardown leaves
 	 * it mounted. */
 	const char *mounted_at;
+	/* Unlock only these LUKS volumes (names, nodes or UUIDs, as the scan
+	 * shows them); NULL: every locked one. Naming one that is not there is
+	 * an error (-ENOENT), not "nothing to unlock". */
+	char **unlock_devices;
+	unsigned tries;         /* passphrase tries per volume; 0: 3 */
+	/* Record in the machine's undo journal even without a target (no
+	 * private one), so that rsc_session_keep() can leave the volumes,
+	 * groups and mounts up for later commands. */
+	bool shared_journal;
 };
 
 int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rsc_session **ret);
@@ -97,6 +106,12 @@ int rsc_session_plan(rsc_session *s);
 int rsc_session_apply(rsc_session *s);         /* asks RSC_ASK_CONFIRM_PLAN first */
 int rsc_session_verify(rsc_session *s);        /* diagnose again; the "after" diagnosis */
 int rsc_session_teardown(rsc_session *s);      /* unmount, deactivate, close, in reverse */
+/* Leaves what the session opened, activated and mounted up: teardown and
+ * free no longer undo it; it stays recorded in the machine's undo journal,
+ * and rsc_undo_all() releases it. For a session in the machine's journal
+ * (a target given, or shared_journal) and its own mount namespace not used;
+ * -EINVAL otherwise. */
+int rsc_session_keep(rsc_session *s);
 /* Restores the newest repair journal of the mounted system. Returns the
  * number of changes put back, -ENOENT when there is none. */
 int rsc_session_undo(rsc_session *s);
@@ -121,6 +136,8 @@ const char *rsc_session_get_target(const rsc_session *s);
 const struct rsc_diagnosis *rsc_session_get_diagnosis(const rsc_session *s); /* before the repair */
 const struct rsc_diagnosis *rsc_session_get_verified(const rsc_session *s);  /* after it */
 const struct rsc_plan *rsc_session_get_plan(const rsc_session *s);
+/* LUKS volumes open after the unlock phase (also those already open). */
+unsigned rsc_session_get_unlocked(const rsc_session *s);
 /* How many times the devices were scanned (for tests and benchmarks). */
 unsigned rsc_session_get_scan_count(const rsc_session *s);
 
