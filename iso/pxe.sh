@@ -5,8 +5,9 @@
 #   vmlinuz, initrd.img        the kernel (Debian's, signed) and the whole userland
 #   rescue.ipxe                iPXE: a menu of the entries below
 #   wizard.ipxe serial.ipxe auto.ipxe shell.ipxe   iPXE: one entry each
-#   pxelinux.cfg/default       PXELINUX (BIOS; pxelinux.0 and ldlinux.c32 come
-#                              from Debian's pxelinux and syslinux-common)
+#   pxelinux.0 ldlinux.c32 pxelinux.cfg/default
+#                              PXELINUX (BIOS; Debian's pxelinux and
+#                              syslinux-common, see pxelinuxfiles.sh)
 #   bootx64.efi grubx64.efi grub/grub.cfg
 #                              UEFI, also with Secure Boot: Debian's signed
 #                              shim and signed network GRUB (it reads /grub/)
@@ -18,6 +19,7 @@ out=${2:?usage: pxe.sh IMAGEDIR OUTDIR}
 [ -f "$img/vmlinuz" ] && [ -f "$img/initrd.img" ] \
 	|| { echo "pxe: no vmlinuz and initrd.img in $img (make rescue-image)" >&2; exit 1; }
 boot=$("$here/bootfiles.sh")
+pxelinux=$("$here/pxelinuxfiles.sh")
 version=$(cat "$here/../VERSION" 2>/dev/null || echo 0)
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp/pxelinux.cfg" "$out.tmp/grub"
@@ -25,6 +27,7 @@ cp "$img/vmlinuz" "$img/initrd.img" "$out.tmp/"
 cp "$boot/shimx64.efi" "$out.tmp/bootx64.efi"
 cp "$boot/grubnetx64.efi" "$out.tmp/grubx64.efi"
 cp "$boot/mmx64.efi" "$out.tmp/mmx64.efi"
+cp "$pxelinux/pxelinux.0" "$pxelinux/ldlinux.c32" "$out.tmp/"
 "$here/menu.sh" "" > "$out.tmp/grub/grub.cfg"
 
 # The entries, as in the boot menu of the ISO: name, title, arguments.

@@ -3,7 +3,9 @@
 # The ISO, written to a USB stick with the B1 machine's LUKS key file in
 # keys/<LUKS-UUID>.key on its RESCUE partition, boots on OVMF with Secure
 # Boot enforcing and 512 MiB of RAM (ISO_REPAIR_MEM; 384 MiB do not
-# unpack the initramfs under OVMF: "No working init found"), and its
+# unpack the initramfs under OVMF: "No working init found", and with the
+# smaller initramfs of 2026-12-02 "Initramfs unpacking failed: write
+# error", then "rescue: not found"), and its
 # "Unattended repair" menu entry
 # (rescue.auto=1) repairs catalogue scenario 2 on B1 (the default kernel's
 # initramfs deleted; root on LVM on LUKS2): unlock under the kernel's
