@@ -176,7 +176,7 @@ struct tui {
 	/* Facts shown on the Welcome screen. */
 	char keymap[64];
 	const char *keymap_source;
-	char console[64];
+	char console[96];
 	bool serial;
 
 	/* What happened, in words, for the info line (messages of our own). */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Facts of the console the wizard runs on: serial line or local console,
- * the keyboard layout in use (rescue.keymap= on the kernel command line, or
- * one picked from the layouts this medium ships), and loading a layout.
+ * Facts of the console the wizard runs on: serial line (and its speed) or
+ * local console, the keyboard layout in use (rescue.keymap= on the kernel
+ * command line, or one picked from the layouts this medium ships), and
+ * loading a layout.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -23,6 +25,27 @@ static const char *cmdline_path(void) {
 }
 
 static const char *const keymap_dirs[] = { "/usr/share/keymaps", "/usr/share/kbd/keymaps", "/lib/kbd/keymaps" };
+
+/* The line's speed, as the kernel set it from console=ttyS0,SPEED (the
+ * person's terminal must match it); 0 when unknown. */
+static unsigned line_speed(int fd) {
+	static const struct {
+		speed_t code;
+		unsigned baud;
+	} speeds[] = {
+		{ B1200, 1200 },   { B2400, 2400 },   { B4800, 4800 },     { B9600, 9600 },     { B19200, 19200 },
+		{ B38400, 38400 }, { B57600, 57600 }, { B115200, 115200 }, { B230400, 230400 }, { B460800, 460800 },
+		{ B921600, 921600 },
+	};
+	struct termios tio;
+	if (tcgetattr(fd, &tio) < 0)
+		return 0;
+	speed_t code = cfgetospeed(&tio);
+	for (size_t i = 0; i < ELEMENTSOF(speeds); i++)
+		if (speeds[i].code == code)
+			return speeds[i].baud;
+	return 0;
+}
 
 void tui_detect_console(struct tui *t) {
 	snprintf(t->keymap, sizeof(t->keymap), "us");
@@ -49,7 +72,10 @@ void tui_detect_console(struct tui *t) {
 	const char *tty = ttyname(STDIN_FILENO);
 	t->serial = tty && (strncmp(tty, "/dev/ttyS", 9) == 0 || strncmp(tty, "/dev/ttyAMA", 11) == 0 ||
 			    strncmp(tty, "/dev/ttyUSB", 11) == 0 || strncmp(tty, "/dev/hvc", 8) == 0);
-	if (t->serial)
+	unsigned baud = t->serial ? line_speed(STDIN_FILENO) : 0;
+	if (t->serial && baud)
+		snprintf(t->console, sizeof(t->console), "serial console %s at %u baud (TERM=%s)", tty, baud, strna(term));
+	else if (t->serial)
 		snprintf(t->console, sizeof(t->console), "serial console %s (TERM=%s)", tty, strna(term));
 	else if (tty && strncmp(tty, "/dev/tty", 8) == 0 && tty[8] >= '0' && tty[8] <= '9')
 		snprintf(t->console, sizeof(t->console), "local console %s", tty);

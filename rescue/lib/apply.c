@@ -258,6 +258,71 @@ static int restore_from(int rootfd, int jdirfd, const char *path, const char *na
 	return r;
 }
 
+/* The regular files beside PATH named after it plus a dot
+ * (initrd.img-K.new, initramfs-K.img.tmp): where generators write before
+ * renaming into place. */
+static int temporary_siblings(int rootfd, const char *path, char ***ret) {
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash)
+		return -ENOMEM;
+	*slash = 0;
+	const char *base = slash + 1;
+	size_t len = strlen(base);
+	_cleanup_close_ int dfd = open_in_root(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	DIR *d = fdopendir(dfd);
+	if (!d)
+		return negative_errno();
+	dfd = -1; /* closedir closes it */
+	_cleanup_strv_free_ char **names = NULL;
+	int r = 0;
+	struct dirent *de;
+	struct stat st;
+	while (r >= 0 && (de = readdir(d)))
+		if (strncmp(de->d_name, base, len) == 0 && de->d_name[len] == '.' &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			r = strv_extend(&names, de->d_name);
+	closedir(d);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
+/* A generator stopped part way leaves its output under a temporary name:
+ * update-initramfs has mkinitramfs write IMAGE.new and renames it only on
+ * success, and when both get SIGTERM nothing removes it. Rolling back
+ * removes what appeared there during the step (BEFORE: what was there
+ * first), so the directory is as it was. */
+static void remove_temporary_siblings(rsc_context *ctx, int rootfd, const char *path, char **before) {
+	_cleanup_strv_free_ char **now = NULL;
+	if (temporary_siblings(rootfd, path, &now) < 0)
+		return;
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash)
+		return;
+	*slash = 0;
+	_cleanup_close_ int dfd = open_in_root(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return;
+	bool removed = false;
+	STRV_FOREACH(n, now) {
+		if (strv_contains(before, *n))
+			continue;
+		if (unlinkat(dfd, *n, 0) < 0)
+			log_warning_errno(ctx, errno, "Cannot remove %s/%s, left by the stopped generator: %m", dir, *n);
+		else {
+			log_info(ctx, "Removed %s/%s, left half-written by the stopped generator", dir, *n);
+			removed = true;
+		}
+	}
+	if (removed)
+		(void)fsync_dirfd(dfd);
+}
+
 static uint64_t free_bytes(int rootfd, const char *path) {
 	_cleanup_free_ char *dir = strdup(path);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -402,6 +467,8 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 			return set_strf(&a->result, "not started: %s could not be saved first", image), saved;
 		char name[32];
 		snprintf(name, sizeof(name), "%u", j->n);
+		_cleanup_strv_free_ char **siblings = NULL;
+		(void)temporary_siblings(j->rootfd, image, &siblings);
 		r = run_logged(j, root_dir, a);
 		/* Tests cut the power here: the new image is in place, perhaps
 		 * only in the page cache, and the journal still "running". */
@@ -410,6 +477,7 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		if (r == -ECANCELED) {
 			/* Whatever it wrote so far is not kept. */
 			int q = restore_from(j->rootfd, j->dirfd, image, saved ? name : NULL);
+			remove_temporary_siblings(ctx, j->rootfd, image, siblings);
 			set_strf(&a->result, "interrupted while %s ran; %s", a->argv[0],
 				 q < 0 ? "the previous image could NOT be restored" : "the previous state was restored");
 			return r;
@@ -423,6 +491,7 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 			return set_strf(&a->result, "rebuilt and verified: it can mount the root"), 0;
 		/* Roll back: the previous image (or none) is put back. */
 		int q = restore_from(j->rootfd, j->dirfd, image, saved ? name : NULL);
+		remove_temporary_siblings(ctx, j->rootfd, image, siblings);
 		set_strf(&a->result, "%s; %s", why ? why : "failed",
 			 q < 0 ? "the previous image could NOT be restored" : "the previous state was restored");
 		return -EIO;

@@ -221,6 +221,18 @@ int rsc_session_write_report(const rsc_session *s, const char *path) {
 		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
+	if (r >= 0) {
+		/* The rename is on the disk only with its directory: a stick
+		 * pulled, or a machine powered off, once the report was said to
+		 * be saved must hold it under its name, not as the .tmp file. */
+		_cleanup_free_ char *dir = strdup(path);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = 0;
+		_cleanup_close_ int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0 || (fsync(dfd) < 0 && errno != EINVAL))
+			r = -errno;
+	}
 	if (r < 0) {
 		unlink(tmp);
 		log_error_errno(s_ctx(s), r, "Cannot write the report %s: %m", path);

@@ -696,6 +696,10 @@ int rsc_session_apply(rsc_session *s) {
 		log_error(s->ctx, "%s is not writable: mount the system read-write first", s->target);
 		return -EROFS;
 	}
+	/* Applying again after a cancelled or failed attempt: that attempt's
+	 * error no longer says why the session stands where it does. */
+	if (s->error && (s->error_phase == RSC_PHASE_APPLY || s->error_phase == RSC_PHASE_VERIFY))
+		s->error = 0;
 	phase_begin(s, RSC_PHASE_APPLY);
 	r = rsc_plan_apply(s->ctx, s->plan, s->target);
 	s->applied = r;

@@ -2,7 +2,9 @@
 # rescue --auto when the install's own dracut fails while it works, on
 # copies of the demo disk (a real Debian 12 install, its initramfs
 # deleted) with the real dracut run in a chroot on this host:
-#  - dracut killed by SIGKILL a few seconds into its run;
+#  - dracut killed by SIGKILL a few seconds into its run, with a
+#    half-written image beside the old one (IMAGE.new, as update-initramfs
+#    leaves it when stopped);
 #  - /boot filled up to 256 KiB free (through a second mount of the
 #    partition rescue has mounted) while dracut works, so its image
 #    cannot be written.
@@ -55,24 +57,33 @@ fault() {
 	test_release
 }
 
-kill_dracut() {
-	wait_dracut 3 || return 1
-	echo "injecting: kill -9 dracut ($(pgrep -x dracut | paste -sd' '))"
-	pkill -9 -x dracut
-}
-fault killed kill_dracut
-echo "ok: dracut killed by SIGKILL: exit 24, the rebuild marked failed, /boot and /etc as before"
-
-fill_boot() {
+# boot_mount IMAGE: the /boot partition rescue attached (a loop device at
+# its offset) and mounted, mounted here a second time on $w/fill.
+boot_mount() {
 	local dev off
 	off=$(( $(sfdisk --json "$1" | jq '.partitiontable.partitions[0].start') * 512 ))
-	wait_dracut 2 || return 1
-	# The partition rescue attached (a loop device at its offset) and
-	# mounted, mounted here a second time.
 	dev=$(losetup -j "$1" -o "$off" -O NAME -n | head -n 1)
 	[ -n "$dev" ] || { losetup -a; return 1; }
 	mkdir -p $w/fill
-	mount "$dev" $w/fill || return 1
+	mount "$dev" $w/fill
+}
+# Killed with its output half-written beside the image under a temporary
+# name, as update-initramfs leaves IMAGE.new when it is stopped while
+# mkinitramfs writes: the rollback must remove it too.
+kill_dracut() {
+	wait_dracut 3 || return 1
+	boot_mount "$1" || return 1
+	echo "injecting: initrd.img-$K.new half-written, kill -9 dracut ($(pgrep -x dracut | paste -sd' '))"
+	head -c 1000000 /dev/urandom > $w/fill/initrd.img-$K.new && sync
+	umount $w/fill
+	pkill -9 -x dracut
+}
+fault killed kill_dracut
+echo "ok: dracut killed by SIGKILL: exit 24, the rebuild marked failed, /boot and /etc as before (its half-written output removed)"
+
+fill_boot() {
+	wait_dracut 2 || return 1
+	boot_mount "$1" || return 1
 	local avail
 	avail=$(df --output=avail -B1 $w/fill | tail -n 1)
 	echo "injecting: /boot filled from $avail bytes free to 256 KiB"

@@ -2,7 +2,8 @@
 # The rescue medium's boot menu: iso/menu.sh writes a grub.cfg that GRUB's
 # own parser accepts (for the ISO and for the network), every layout the
 # keyboard menu offers is one the rescue image carries (when an image was
-# built), and every iPXE and PXELINUX entry names the kernel and initrd.
+# built), the serial line speed is one setting (9600 reachable), and
+# every iPXE and PXELINUX entry names the kernel and initrd.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 command -v grub-script-check >/dev/null || { echo "grub-script-check missing (grub-common): skipped"; exit 77; }
@@ -11,10 +12,15 @@ trap 'rm -rf "$tmp"' EXIT
 for dir in /rescue ""; do
 	bash "$top/iso/menu.sh" "$dir" > "$tmp/grub.cfg"
 	grub-script-check "$tmp/grub.cfg" || { echo "FAIL: grub-script-check rejects the menu for '$dir'"; exit 1; }
-	for id in wizard serial auto shell keyboard; do
+	for id in wizard serial auto shell keyboard speed; do
 		grep -q -- "--id=$id" "$tmp/grub.cfg" || { echo "FAIL: no entry $id"; exit 1; }
 	done
 	grep -q "linux $dir/vmlinuz .*rescue.auto=1" "$tmp/grub.cfg" || { echo "FAIL: no rescue.auto=1 entry for '$dir'"; exit 1; }
+	# One line speed for GRUB's terminal and every kernel console, chosen
+	# in the speed menu (9600 by its hotkey).
+	grep -q 'serial --unit=0 --speed=\$serial_speed' "$tmp/grub.cfg" || { echo "FAIL: GRUB's serial speed is not \$serial_speed"; exit 1; }
+	if grep -E 'console=ttyS0,[0-9]' "$tmp/grub.cfg"; then echo "FAIL: an entry fixes the console speed"; exit 1; fi
+	grep -A2 -- '--hotkey=9 ' "$tmp/grub.cfg" | grep -q 'set serial_speed=9600' || { echo "FAIL: no 9600 entry on hotkey 9"; exit 1; }
 done
 echo "menu: accepted by grub-script-check, for the ISO and for the network"
 img=$top/build/rescue-image/initrd.img
