@@ -33,6 +33,7 @@
 #include <sys/ioctl.h>
 
 #include "bootcode.h"
+#include "bootfix.h"
 #include "fileio.h"
 #include "loop.h"
 #include "rescue/assemble.h"
@@ -491,27 +492,11 @@ static int undo_line(rsc_context *ctx, int rootfd, int dfd, char *l) {
 	*sp = 0;
 	path = sp + 1;
 	if (streq(what, "disk")) {
-		/* FILE DISK_OFFSET FILE_SIZE OFFSET LENGTH NAME: numbers from
-		 * the right, since the file name may hold blanks. */
-		unsigned long long v[4];
-		char *f[5];
-		for (int k = 4; k >= 0; k--) {
-			char *b = strrchr(path, ' ');
-			if (!b)
-				return log_error_errno(ctx, EBADMSG, "Journal line for %s is cut short", path);
-			*b = 0;
-			f[k] = b + 1;
-		}
-		for (int k = 0; k < 4; k++) {
-			char *end;
-			errno = 0;
-			v[k] = strtoull(f[k], &end, 10);
-			if (errno || end == f[k] || *end || f[k][0] == '-')
-				return log_error_errno(ctx, EBADMSG, "Journal line for %s is damaged", path);
-		}
-		if (strchr(f[4], '/') || f[4][0] == '.')
+		struct journal_disk_line dl;
+		if (journal_disk_line_parse(path, &dl) < 0)
 			return log_error_errno(ctx, EBADMSG, "Journal line for %s is damaged", path);
-		int q = restore_disk(ctx, dfd, path, v[0], v[1], v[2], v[3], f[4]);
+		unsigned long long v[4] = { dl.disk_offset, dl.file_size, dl.offset, dl.length };
+		int q = restore_disk(ctx, dfd, dl.file, dl.disk_offset, dl.file_size, dl.offset, dl.length, dl.name);
 		if (q < 0)
 			return log_error_errno(ctx, q, "Cannot put back bytes %llu-%llu of %s: %m", v[2], v[2] + v[3] - 1, path);
 		log_info(ctx, "Put back bytes %llu-%llu of %s", v[2], v[2] + v[3] - 1, path);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bootfix.h"
 #include "macro.h"
@@ -140,4 +141,33 @@ int bios_choose_disk(const struct rsc_bios_disk *disks, size_t n, const struct r
 		return -ENOMEM;
 	*ret_index = pick;
 	return BIOS_CHOICE_DISK;
+}
+
+int journal_disk_line_parse(char *line, struct journal_disk_line *ret) {
+	char *f[5];
+	for (int k = 4; k >= 0; k--) {
+		char *b = strrchr(line, ' ');
+		if (!b)
+			return -EBADMSG;
+		*b = 0;
+		f[k] = b + 1;
+	}
+	uint64_t v[4];
+	for (int k = 0; k < 4; k++) {
+		char *end;
+		errno = 0;
+		if (f[k][0] < '0' || f[k][0] > '9')
+			return -EBADMSG;
+		v[k] = strtoull(f[k], &end, 10);
+		if (errno || *end)
+			return -EBADMSG;
+	}
+	/* The copy is a file of the journal itself; the range lies on the
+	 * disk and stays below what undo will read into memory. */
+	if (!*line || !*f[4] || strchr(f[4], '/') || f[4][0] == '.' || v[3] == 0 || v[3] > (64u << 20) ||
+	    v[2] > UINT64_MAX - v[3] || v[0] > UINT64_MAX - v[2] - v[3] || v[0] + v[2] + v[3] > v[1])
+		return -EBADMSG;
+	*ret = (struct journal_disk_line){ .file = line, .name = f[4], .disk_offset = v[0], .file_size = v[1],
+					   .offset = v[2], .length = v[3] };
+	return 0;
 }
