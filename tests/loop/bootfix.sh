@@ -112,3 +112,15 @@ test_release
 diff $w/grub-before.sums $w/grub-rolled.sums || fail "GRUB's files were not rolled back"
 losetup -a | grep -q "$w/a.img" && fail "a loop device of the image is left"
 echo "ok: a grub-install that leaves no core: caught by the read-back, disk and files rolled back, exit 24"
+
+# --- undo onto a disk repartitioned since: refused, nothing written ---
+set +e; "$RESCUE" fix --yes --image $w/a.img > $w/fix3.txt 2>&1; rc=$?; set -e
+[ $rc -eq 0 ] || { cat $w/fix3.txt; fail "the repair before the repartitioning: expected 0, got $rc"; }
+sfdisk -q --part-type $w/a.img 3 83
+fixed=$(mib $w/a.img)
+set +e; "$RESCUE" undo --image $w/a.img > $w/undo3.txt 2>&1; rc=$?; set -e
+cat $w/undo3.txt
+[ $rc -ne 0 ] || fail "undo onto a repartitioned disk succeeded"
+grep -q "partition table changed since it was saved; nothing written" $w/undo3.txt || fail "undo does not say why it refused"
+[ "$fixed" = "$(mib $w/a.img)" ] || fail "undo wrote to a repartitioned disk"
+echo "ok: undo refuses to put sectors back on a disk whose partition table changed (exit $rc), nothing written"
