@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <linux/fs.h>
+#include <zlib.h>
 #include <sys/ioctl.h>
 
 #include "bootcode.h"
@@ -224,16 +225,33 @@ static int pwrite_all(int fd, const void *buf, size_t n, uint64_t at) {
 	return 0;
 }
 
+/* The CRC-32 of a disk's signature and partition table (bytes 440-511 of
+ * its sector 0, which grub-install leaves alone): with the size, what
+ * tells at undo that saved sectors go back to the same, unpartitioned-
+ * since disk. */
+static int disk_table_crc(int fd, uint64_t disk_offset, uint32_t *ret) {
+	uint8_t table[72];
+	int r = pread_all(fd, table, sizeof(table), disk_offset + 440);
+	if (r < 0)
+		return r;
+	*ret = (uint32_t)crc32(0, table, sizeof(table));
+	return 0;
+}
+
 /* Saves bytes of a disk (not a file of the system) before they are
  * written: one manifest line "disk FILE DISK_OFFSET FILE_SIZE OFFSET
- * LENGTH NAME", the offsets within the disk that sits at DISK_OFFSET of
- * FILE (a /dev node or an image), FILE_SIZE to recognise it at undo. */
+ * LENGTH TABLE NAME", the offsets within the disk that sits at
+ * DISK_OFFSET of FILE (a /dev node or an image); FILE_SIZE and TABLE (see
+ * disk_table_crc) recognise it at undo. */
 static int journal_save_disk(struct journal *j, const char *file, uint64_t disk_offset, const struct rsc_disk_range *g) {
 	if (g->length > (64u << 20))
 		return -EFBIG;
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	uint64_t size;
+	uint32_t crc;
 	int r = fd < 0 ? negative_errno() : file_size_fd(fd, &size);
+	if (r >= 0)
+		r = disk_table_crc(fd, disk_offset, &crc);
 	if (r < 0)
 		return log_error_errno(j->ctx, r, "Cannot read %s to save its first sectors: %m", file);
 	_cleanup_free_ uint8_t *buf = malloc(g->length);
@@ -253,17 +271,18 @@ static int journal_save_disk(struct journal *j, const char *file, uint64_t disk_
 		return log_error_errno(j->ctx, errno ? errno : EIO, "Cannot save the first sectors of %s into the journal: %m",
 				       file);
 	char what[128];
-	snprintf(what, sizeof(what), "%llu %llu %llu %llu %s", (unsigned long long)disk_offset,
-		 (unsigned long long)size, (unsigned long long)g->offset, (unsigned long long)g->length, name);
+	snprintf(what, sizeof(what), "%llu %llu %llu %llu %lu %s", (unsigned long long)disk_offset,
+		 (unsigned long long)size, (unsigned long long)g->offset, (unsigned long long)g->length,
+		 (unsigned long)crc, name);
 	return journal_note(j, "disk", file, what);
 }
 
 /* Puts saved bytes back on their disk, after checking it is that disk:
- * the same size and, for the range holding sector 0, the same disk
- * signature and partition table (grub-install leaves them alone; a
+ * the same size, the same disk signature and partition table (a
  * difference means the disk was repartitioned or is another one). */
-static int restore_disk(rsc_context *ctx, int jdirfd, const char *file, uint64_t disk_offset, uint64_t size,
-			uint64_t offset, uint64_t length, const char *name) {
+static int restore_disk(rsc_context *ctx, int jdirfd, const struct journal_disk_line *dl) {
+	const char *file = dl->file, *name = dl->name;
+	uint64_t disk_offset = dl->disk_offset, size = dl->file_size, offset = dl->offset, length = dl->length;
 	_cleanup_close_ int src = openat(jdirfd, name, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (src < 0 || fstat(src, &st) < 0)
@@ -283,15 +302,12 @@ static int restore_disk(rsc_context *ctx, int jdirfd, const char *file, uint64_t
 	if (now != size)
 		return log_error_errno(ctx, ENODEV, "%s is %llu bytes, not %llu as when it was saved: not the same disk; "
 				       "nothing written", file, (unsigned long long)now, (unsigned long long)size);
-	if (offset == 0 && length >= 512) {
-		uint8_t table[72];
-		if ((r = pread_all(fd, table, sizeof(table), disk_offset + 440)) < 0)
-			return r;
-		if (memcmp(table, saved + 440, sizeof(table)) != 0)
-			return log_error_errno(ctx, ENODEV, "%s: the disk signature or partition table changed since it was "
-					       "saved; nothing written (the saved sectors are in the journal, file %s)",
-					       file, name);
-	}
+	uint32_t crc;
+	if ((r = disk_table_crc(fd, disk_offset, &crc)) < 0)
+		return r;
+	if (crc != dl->table_crc)
+		return log_error_errno(ctx, ENODEV, "%s: the disk signature or partition table changed since it was "
+				       "saved; nothing written (the saved sectors are in the journal, file %s)", file, name);
 	if ((r = pwrite_all(fd, saved, length, disk_offset + offset)) < 0 || fsync(fd) < 0)
 		return log_error_errno(ctx, r < 0 ? -r : errno, "Cannot write %s's first sectors back: %m", file);
 	return 0;
@@ -496,7 +512,7 @@ static int undo_line(rsc_context *ctx, int rootfd, int dfd, char *l) {
 		if (journal_disk_line_parse(path, &dl) < 0)
 			return log_error_errno(ctx, EBADMSG, "Journal line for %s is damaged", path);
 		unsigned long long v[4] = { dl.disk_offset, dl.file_size, dl.offset, dl.length };
-		int q = restore_disk(ctx, dfd, dl.file, dl.disk_offset, dl.file_size, dl.offset, dl.length, dl.name);
+		int q = restore_disk(ctx, dfd, &dl);
 		if (q < 0)
 			return log_error_errno(ctx, q, "Cannot put back bytes %llu-%llu of %s: %m", v[2], v[2] + v[3] - 1, path);
 		log_info(ctx, "Put back bytes %llu-%llu of %s", v[2], v[2] + v[3] - 1, path);

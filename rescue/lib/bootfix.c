@@ -144,16 +144,16 @@ int bios_choose_disk(const struct rsc_bios_disk *disks, size_t n, const struct r
 }
 
 int journal_disk_line_parse(char *line, struct journal_disk_line *ret) {
-	char *f[5];
-	for (int k = 4; k >= 0; k--) {
+	char *f[6];
+	for (int k = 5; k >= 0; k--) {
 		char *b = strrchr(line, ' ');
 		if (!b)
 			return -EBADMSG;
 		*b = 0;
 		f[k] = b + 1;
 	}
-	uint64_t v[4];
-	for (int k = 0; k < 4; k++) {
+	uint64_t v[5];
+	for (int k = 0; k < 5; k++) {
 		char *end;
 		errno = 0;
 		if (f[k][0] < '0' || f[k][0] > '9')
@@ -164,10 +164,10 @@ int journal_disk_line_parse(char *line, struct journal_disk_line *ret) {
 	}
 	/* The copy is a file of the journal itself; the range lies on the
 	 * disk and stays below what undo will read into memory. */
-	if (!*line || !*f[4] || strchr(f[4], '/') || f[4][0] == '.' || v[3] == 0 || v[3] > (64u << 20) ||
-	    v[2] > UINT64_MAX - v[3] || v[0] > UINT64_MAX - v[2] - v[3] || v[0] + v[2] + v[3] > v[1])
+	if (!*line || !*f[5] || strchr(f[5], '/') || f[5][0] == '.' || v[3] == 0 || v[3] > (64u << 20) ||
+	    v[4] > UINT32_MAX || v[2] > UINT64_MAX - v[3] || v[0] > UINT64_MAX - v[2] - v[3] || v[0] + v[2] + v[3] > v[1])
 		return -EBADMSG;
-	*ret = (struct journal_disk_line){ .file = line, .name = f[4], .disk_offset = v[0], .file_size = v[1],
-					   .offset = v[2], .length = v[3] };
+	*ret = (struct journal_disk_line){ .file = line, .name = f[5], .disk_offset = v[0], .file_size = v[1],
+					   .offset = v[2], .length = v[3], .table_crc = (uint32_t)v[4] };
 	return 0;
 }

@@ -35,12 +35,15 @@ int bios_choose_disk(const struct rsc_bios_disk *disks, size_t n, const struct r
 int bios_disk_ranges(const struct rsc_bios_disk *d, struct rsc_disk_range ret[2]);
 
 /* A "disk" line of a repair journal's manifest, after the word "disk ":
- * "FILE DISK_OFFSET FILE_SIZE OFFSET LENGTH NAME" (the numbers read from
- * the right, since FILE may hold blanks; NAME is the saved copy's file in
- * the journal). The line is cut up in place; the fields point into it.
- * Returns 0, or -EBADMSG for a damaged line. */
+ * "FILE DISK_OFFSET FILE_SIZE OFFSET LENGTH TABLE NAME" (the numbers read
+ * from the right, since FILE may hold blanks; TABLE is the CRC-32 of the
+ * disk signature and partition table, bytes 440-511 of the disk, when the
+ * range was saved; NAME is the saved copy's file in the journal). The line
+ * is cut up in place; the fields point into it. Returns 0, or -EBADMSG for
+ * a damaged line. */
 struct journal_disk_line {
 	const char *file, *name;
 	uint64_t disk_offset, file_size, offset, length;
+	uint32_t table_crc;
 };
 int journal_disk_line_parse(char *line, struct journal_disk_line *ret);

@@ -221,23 +221,23 @@ static void test_ranges_gpt(void **state) {
 
 static void test_journal_disk_line(void **state) {
 	struct journal_disk_line dl;
-	char ok[] = "/tmp/my disk.img 0 2936012800 0 1048576 1";
+	char ok[] = "/tmp/my disk.img 0 2936012800 0 1048576 3735928559 1";
 	assert_int_equal(journal_disk_line_parse(ok, &dl), 0);
 	assert_string_equal(dl.file, "/tmp/my disk.img");
 	assert_string_equal(dl.name, "1");
 	assert_int_equal(dl.file_size, 2936012800ull);
 	assert_int_equal(dl.length, MiB);
-	char gpt[] = "/dev/vda 0 8589934592 1048576 1048576 12";
+	assert_int_equal(dl.table_crc, 0xdeadbeef);
+	char gpt[] = "/dev/vda 0 8589934592 1048576 1048576 0 12";
 	assert_int_equal(journal_disk_line_parse(gpt, &dl), 0);
 	assert_int_equal(dl.offset, MiB);
 	/* Damaged lines: cut short, not numbers, a range past the disk or too
 	 * big to read back, a copy outside the journal. */
 	const char *bad[] = {
-		"/dev/vda 0 8589934592 0 1048576", "/dev/vda 0 8589934592 0 -1 1", "/dev/vda 0 x 0 512 1",
-		"/dev/vda 0 1000 0 1048576 1", "/dev/vda 0 8589934592 0 0 1", "/dev/vda 0 8589934592 0 134217728 1",
-		"/dev/vda 0 8589934592 0 512 ../../etc/passwd", "/dev/vda 18446744073709551615 8589934592 1 512 1",
-		" 0 8589934592 0 512 1",
-		"/dev/vda 0 8589934592 0 512 .1",
+		"/dev/vda 0 8589934592 0 1048576 7", "/dev/vda 0 8589934592 0 -1 7 1", "/dev/vda 0 x 0 512 7 1",
+		"/dev/vda 0 1000 0 1048576 7 1", "/dev/vda 0 8589934592 0 0 7 1", "/dev/vda 0 8589934592 0 134217728 7 1",
+		"/dev/vda 0 8589934592 0 512 7 ../../etc/passwd", "/dev/vda 18446744073709551615 8589934592 1 512 7 1",
+		" 0 8589934592 0 512 7 1", "/dev/vda 0 8589934592 0 512 7 .1", "/dev/vda 0 8589934592 0 512 4294967296 1",
 	};
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		char *l = strdup(bad[i]);
