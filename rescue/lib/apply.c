@@ -29,7 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
+#include <zlib.h>
+#include <sys/ioctl.h>
+
+#include "bootcode.h"
+#include "bootfix.h"
 #include "fileio.h"
+#include "loop.h"
 #include "rescue/assemble.h"
 #include "rescue/initramfs.h"
 #include "rescue/repair.h"
@@ -47,6 +54,7 @@ struct journal {
 	int log_fd;
 	unsigned n;
 	char **labels;      /* path, label, ... noted for the action running */
+	char **act;         /* the manifest lines of the action running, to roll it back */
 };
 
 /* A directory's entries (a file created, renamed or removed in it) reach
@@ -167,6 +175,7 @@ static void journal_close(struct journal *j) {
 		close(j->log_fd);
 	free(j->dir);
 	strv_free(j->labels);
+	strv_free(j->act);
 }
 
 /* One manifest line, on disk before the change it announces. */
@@ -174,6 +183,133 @@ static int journal_note(struct journal *j, const char *what, const char *path, c
 	fprintf(j->manifest, "%s %s%s%s\n", what, path, name ? " " : "", name ? name : "");
 	if (fflush(j->manifest) != 0 || fsync(fileno(j->manifest)) < 0)
 		return negative_errno();
+	char *line;
+	if (asprintf(&line, "%s %s%s%s", what, path, name ? " " : "", name ? name : "") < 0 || strv_push(&j->act, line) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The size of a disk or image file: what tells, at undo, that the bytes
+ * go back to the same disk. */
+static int file_size_fd(int fd, uint64_t *ret) {
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? negative_errno() : 0;
+	*ret = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t at) {
+	for (size_t got = 0; got < n;) {
+		ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(at + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? negative_errno() : -EIO;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t n, uint64_t at) {
+	for (size_t put = 0; put < n;) {
+		ssize_t k = pwrite(fd, (const char *)buf + put, n - put, (off_t)(at + put));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? negative_errno() : -EIO;
+		put += (size_t)k;
+	}
+	return 0;
+}
+
+/* The CRC-32 of a disk's signature and partition table (bytes 440-511 of
+ * its sector 0, which grub-install leaves alone): with the size, what
+ * tells at undo that saved sectors go back to the same, unpartitioned-
+ * since disk. */
+static int disk_table_crc(int fd, uint64_t disk_offset, uint32_t *ret) {
+	uint8_t table[72];
+	int r = pread_all(fd, table, sizeof(table), disk_offset + 440);
+	if (r < 0)
+		return r;
+	*ret = (uint32_t)crc32(0, table, sizeof(table));
+	return 0;
+}
+
+/* Saves bytes of a disk (not a file of the system) before they are
+ * written: one manifest line "disk FILE DISK_OFFSET FILE_SIZE OFFSET
+ * LENGTH TABLE NAME", the offsets within the disk that sits at
+ * DISK_OFFSET of FILE (a /dev node or an image); FILE_SIZE and TABLE (see
+ * disk_table_crc) recognise it at undo. */
+static int journal_save_disk(struct journal *j, const char *file, uint64_t disk_offset, const struct rsc_disk_range *g) {
+	if (g->length > (64u << 20))
+		return -EFBIG;
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	uint64_t size;
+	uint32_t crc;
+	int r = fd < 0 ? negative_errno() : file_size_fd(fd, &size);
+	if (r >= 0)
+		r = disk_table_crc(fd, disk_offset, &crc);
+	if (r < 0)
+		return log_error_errno(j->ctx, r, "Cannot read %s to save its first sectors: %m", file);
+	_cleanup_free_ uint8_t *buf = malloc(g->length);
+	if (!buf)
+		return -ENOMEM;
+	if ((r = pread_all(fd, buf, g->length, disk_offset + g->offset)) < 0)
+		return log_error_errno(j->ctx, r, "Cannot read bytes %llu-%llu of %s: %m", (unsigned long long)g->offset,
+				       (unsigned long long)(g->offset + g->length - 1), file);
+	struct statvfs sv;
+	if (fstatvfs(j->dirfd, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < g->length + (16u << 20))
+		return log_error_errno(j->ctx, ENOSPC, "No room in %s to save the first sectors of %s: nothing was "
+				       "changed", j->dir, file);
+	char name[32];
+	snprintf(name, sizeof(name), "%u", ++j->n);
+	_cleanup_close_ int out = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0 || pwrite_all(out, buf, g->length, 0) < 0 || fsync(out) < 0 || fsync_dirfd(j->dirfd) < 0)
+		return log_error_errno(j->ctx, errno ? errno : EIO, "Cannot save the first sectors of %s into the journal: %m",
+				       file);
+	char what[128];
+	snprintf(what, sizeof(what), "%llu %llu %llu %llu %lu %s", (unsigned long long)disk_offset,
+		 (unsigned long long)size, (unsigned long long)g->offset, (unsigned long long)g->length,
+		 (unsigned long)crc, name);
+	return journal_note(j, "disk", file, what);
+}
+
+/* Puts saved bytes back on their disk, after checking it is that disk:
+ * the same size, the same disk signature and partition table (a
+ * difference means the disk was repartitioned or is another one). */
+static int restore_disk(rsc_context *ctx, int jdirfd, const struct journal_disk_line *dl) {
+	const char *file = dl->file, *name = dl->name;
+	uint64_t disk_offset = dl->disk_offset, size = dl->file_size, offset = dl->offset, length = dl->length;
+	_cleanup_close_ int src = openat(jdirfd, name, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (src < 0 || fstat(src, &st) < 0)
+		return negative_errno();
+	if ((uint64_t)st.st_size != length || length > (64u << 20))
+		return log_error_errno(ctx, EBADMSG, "The journal's copy of %s's sectors (%s) has the wrong size", file, name);
+	_cleanup_free_ uint8_t *saved = malloc(length);
+	if (!saved)
+		return -ENOMEM;
+	int r = pread_all(src, saved, length, 0);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open(file, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	uint64_t now;
+	if (fd < 0 || (r = file_size_fd(fd, &now)) < 0)
+		return log_error_errno(ctx, fd < 0 ? errno : -r, "Cannot open %s to put its first sectors back: %m", file);
+	if (now != size)
+		return log_error_errno(ctx, ENODEV, "%s is %llu bytes, not %llu as when it was saved: not the same disk; "
+				       "nothing written", file, (unsigned long long)now, (unsigned long long)size);
+	uint32_t crc;
+	if ((r = disk_table_crc(fd, disk_offset, &crc)) < 0)
+		return r;
+	if (crc != dl->table_crc)
+		return log_error_errno(ctx, ENODEV, "%s: the disk signature or partition table changed since it was "
+				       "saved; nothing written (the saved sectors are in the journal, file %s)", file, name);
+	if ((r = pwrite_all(fd, saved, length, disk_offset + offset)) < 0 || fsync(fd) < 0)
+		return log_error_errno(ctx, r < 0 ? -r : errno, "Cannot write %s's first sectors back: %m", file);
 	return 0;
 }
 
@@ -423,6 +559,65 @@ static int journal_labels(struct journal *j, const char *root_dir, const char *p
 	return r < 0 ? -errno : r;
 }
 
+enum { UNDONE_NOTHING, UNDONE_FILE, UNDONE_LABEL };
+
+/* Undoes one manifest line (changed in place while parsed): a file put
+ * back or removed, a label restored, a disk's sectors written back.
+ * Returns what was undone, or a negative errno (logged). */
+static int undo_line(rsc_context *ctx, int rootfd, int dfd, char *l) {
+	char *path, *file = NULL;
+	const char *what = l;
+	char *sp = strchr(l, ' ');
+	if (!sp)
+		return UNDONE_NOTHING;
+	*sp = 0;
+	path = sp + 1;
+	if (streq(what, "disk")) {
+		struct journal_disk_line dl;
+		if (journal_disk_line_parse(path, &dl) < 0)
+			return log_error_errno(ctx, EBADMSG, "Journal line for %s is damaged", path);
+		unsigned long long v[4] = { dl.disk_offset, dl.file_size, dl.offset, dl.length };
+		int q = restore_disk(ctx, dfd, &dl);
+		if (q < 0)
+			return log_error_errno(ctx, q, "Cannot put back bytes %llu-%llu of %s: %m", v[2], v[2] + v[3] - 1, path);
+		log_info(ctx, "Put back bytes %llu-%llu of %s", v[2], v[2] + v[3] - 1, path);
+		return UNDONE_FILE;
+	}
+	if (!streq(what, "new")) {
+		char *sp2 = strrchr(path, ' ');
+		if (!sp2)
+			return UNDONE_NOTHING;
+		*sp2 = 0;
+		file = sp2 + 1;
+	}
+	int q;
+	if (streq(what, "label")) {
+		/* file is the context here */
+		q = restore_label(rootfd, path, file);
+		if (q < 0)
+			return log_error_errno(ctx, q, "Cannot restore the label of %s: %m", path);
+		log_debug(ctx, "Label of %s restored to %s", path, file);
+		return UNDONE_LABEL;
+	}
+	q = restore_from(rootfd, dfd, path, file);
+	if (q < 0)
+		return log_error_errno(ctx, q, "Cannot restore %s: %m", path);
+	log_info(ctx, "%s %s", streq(what, "new") ? "Removed (did not exist before)" : "Restored", path);
+	return UNDONE_FILE;
+}
+
+/* Rolls back the action running from its own manifest lines, newest
+ * first. Returns 0, or -EIO when something could not be put back. */
+static int rollback_action(struct journal *j) {
+	int failed = 0;
+	for (size_t i = strv_length(j->act); i-- > 0;) {
+		_cleanup_free_ char *l = strdup(j->act[i]);
+		if (!l || undo_line(j->ctx, j->rootfd, j->dirfd, l) < 0)
+			failed++;
+	}
+	return failed ? -EIO : 0;
+}
+
 static int run_logged(struct journal *j, const char *root_dir, struct rsc_action *a) {
 	_cleanup_free_ char *cmd = strv_join(a->argv, " ");
 	dprintf(j->log_fd, "\n$ chroot %s %s\n", root_dir, strna(cmd));
@@ -435,6 +630,201 @@ static int run_logged(struct journal *j, const char *root_dir, struct rsc_action
 	a->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	dprintf(j->log_fd, "[exit status %d after %.1f s]\n", r, a->seconds);
 	return r;
+}
+
+/* The regular files of a directory in the system, as paths in it. */
+static int list_files_in(int rootfd, const char *dir, char ***ret) {
+	_cleanup_close_ int fd = open_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d)
+		return negative_errno();
+	TAKE_FD(fd);
+	struct dirent *de;
+	int r = 0;
+	while (r >= 0 && (de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		_cleanup_free_ char *p = path_join(dir, de->d_name);
+		r = p ? strv_extend(ret, p) : -ENOMEM;
+	}
+	closedir(d);
+	return r;
+}
+
+/* Every file grub-install may write, remove or create under GRUB's
+ * directory (dir), as it is now: what is there is saved, what may appear
+ * is noted as new, all before it runs. It empties i386-pc of modules and
+ * copies the system's own in; it adds core.img, grubenv, a font and the
+ * translations. */
+static int journal_grub_dir(struct journal *j, const char *dir, char ***noted) {
+	static const char *const subdirs[] = { "i386-pc", "locale", "fonts" };
+	_cleanup_strv_free_ char **paths = NULL, **mods = NULL, **locales = NULL;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++) {
+		_cleanup_free_ char *sub = path_join(dir, subdirs[i]);
+		r = sub ? list_files_in(j->rootfd, sub, &paths) : -ENOMEM;
+	}
+	/* What it copies from the system's GRUB. */
+	if (r >= 0)
+		r = list_files_in(j->rootfd, "/usr/lib/grub/i386-pc", &mods);
+	STRV_FOREACH(m, mods) {
+		char *p;
+		if (r >= 0 && asprintf(&p, "%s/i386-pc/%s", dir, strrchr(*m, '/') + 1) >= 0)
+			r = strv_push(&paths, p);
+	}
+	static const char *const more[] = { "i386-pc/core.img", "grubenv", "fonts/unicode.pf2" };
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(more); i++) {
+		char *p = path_join(dir, more[i]);
+		r = p ? strv_push(&paths, p) : -ENOMEM;
+	}
+	/* Translations: /usr/share/locale/LANG/LC_MESSAGES/grub.mo becomes
+	 * locale/LANG.mo. */
+	_cleanup_close_ int lfd = r >= 0 ? open_in_root(j->rootfd, "/usr/share/locale", O_RDONLY | O_DIRECTORY) : -EBADF;
+	DIR *ld = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (ld) {
+		TAKE_FD(lfd);
+		struct dirent *de;
+		while (r >= 0 && (de = readdir(ld))) {
+			char mo[512], *p;
+			struct stat st;
+			snprintf(mo, sizeof(mo), "%s/LC_MESSAGES/grub.mo", de->d_name);
+			if (de->d_name[0] == '.' || fstatat(dirfd(ld), mo, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			r = asprintf(&p, "%s/locale/%s.mo", dir, de->d_name) < 0 ? -ENOMEM : strv_push(&paths, p);
+		}
+		closedir(ld);
+	}
+	STRV_FOREACH(p, paths)
+		if (r >= 0 && !strv_contains(*noted, *p)) {
+			r = journal_save(j, *p);
+			if (r >= 0)
+				r = strv_extend(noted, *p);
+		}
+	return r < 0 ? r : 0;
+}
+
+/* After grub-install: files it wrote that were not foreseen are noted as
+ * new, so that undo (or the rollback) removes them too. */
+static int journal_grub_dir_after(struct journal *j, const char *dir, char ***noted) {
+	static const char *const subdirs[] = { "i386-pc", "locale", "fonts" };
+	_cleanup_strv_free_ char **paths = NULL;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++) {
+		_cleanup_free_ char *sub = path_join(dir, subdirs[i]);
+		r = sub ? list_files_in(j->rootfd, sub, &paths) : -ENOMEM;
+	}
+	STRV_FOREACH(p, paths)
+		if (r >= 0 && !strv_contains(*noted, *p)) {
+			log_debug(j->ctx, "grub-install wrote %s, which was not foreseen", *p);
+			r = journal_note(j, "new", *p, NULL);
+			if (r >= 0)
+				r = strv_extend(noted, *p);
+		}
+	return r;
+}
+
+/* Reads the disk again with the boot code readers diagnose uses: GRUB's
+ * boot sector (the system's boot.img), an intact core of the build
+ * grub-install just left in /boot. */
+static int verify_bios_disk(struct journal *j, const struct rsc_action *a, char **ret_why) {
+	_cleanup_free_ char *boot_img = NULL, *core_img = NULL;
+	struct bios_reference ref = {};
+	if (read_file_in_root(j->rootfd, a->files[0], 1u << 20, &core_img, &ref.core_img_size) < 0)
+		return set_strf(ret_why, "grub-install left no %s", a->files[0]), -ENOENT;
+	if (read_file_in_root(j->rootfd, "/usr/lib/grub/i386-pc/boot.img", 4096, &boot_img, &ref.boot_img_size) < 0)
+		ref.boot_img_size = 0;
+	ref.boot_img = (const uint8_t *)boot_img;
+	ref.core_img = (const uint8_t *)core_img;
+	struct mbr_bootcode m;
+	struct grub_core c = {};
+	bool other = false;
+	int r = bios_disk_read(a->disk, a->disk_offset, &ref, &m, &c, &other);
+	if (r < 0)
+		return set_strf(ret_why, "%s could not be read back: %s", a->disk_name, rsc_strerror(r)), r;
+	if (m.code != MBR_CODE_GRUB)
+		set_strf(ret_why, "sector 0 of %s still holds no GRUB boot code", a->disk_name);
+	else if (m.reference_checked && !m.reference_match)
+		set_strf(ret_why, "sector 0 of %s is not the system's boot.img", a->disk_name);
+	else if (c.state != GRUB_CORE_INTACT)
+		set_strf(ret_why, "the core on %s reads %s: %s", a->disk_name, grub_core_state_to_string(c.state),
+			 strna(c.problem));
+	else if (other)
+		set_strf(ret_why, "the core on %s is another GRUB build than %s", a->disk_name, a->files[0]);
+	else
+		r = 1;
+	r = r == 1 ? 0 : -EBADMSG;
+	grub_core_done(&c);
+	return r;
+}
+
+static int apply_grub_install(struct journal *j, const char *root_dir, struct rsc_action *a) {
+	_cleanup_free_ char *dir = strdup(a->files[0]);
+	char *cut = dir ? strstr(dir, "/i386-pc/") : NULL;
+	if (!cut)
+		return -ENOMEM;
+	*cut = 0;
+	/* An image file is written through a loop device over the disk:
+	 * grub-install wants a block device. */
+	struct stat st;
+	if (stat(a->disk, &st) < 0)
+		return set_strf(&a->result, "not started: %s: %s", a->disk, rsc_strerror(-errno)), -errno;
+	_cleanup_close_ int loopfd = -EBADF;
+	_cleanup_free_ char *node = NULL;
+	_cleanup_strv_free_ char **argv = NULL;
+	STRV_FOREACH(x, a->argv)
+		if (strv_extend(&argv, *x) < 0)
+			return -ENOMEM;
+	if (S_ISREG(st.st_mode)) {
+		loopfd = loop_attach(a->disk, a->disk_offset, a->disk_size, false, &node);
+		if (loopfd < 0)
+			return set_strf(&a->result, "not started: no loop device for %s: %s", a->disk,
+					rsc_strerror(loopfd)), loopfd;
+		for (char **x = argv; *x; x++)
+			if (streq(*x, a->disk) && set_str(x, node) < 0)
+				return -ENOMEM;
+	}
+	/* Everything it may overwrite, saved before it runs. */
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < a->n_disk_ranges; i++)
+		r = journal_save_disk(j, a->disk, a->disk_offset, &a->disk_ranges[i]);
+	_cleanup_strv_free_ char **noted = NULL;
+	if (r >= 0)
+		r = journal_grub_dir(j, dir, &noted);
+	if (r < 0) {
+		int q = rollback_action(j);
+		return set_strf(&a->result, "not started: what it would overwrite could not be saved first (%s)%s",
+				rsc_strerror(r), q < 0 ? "; some saved files could NOT be put back" : ""), r;
+	}
+	char **planned = a->argv;
+	a->argv = argv;
+	r = run_logged(j, root_dir, a);
+	a->argv = planned;
+	/* Closed: the loop device clears itself once grub-install let go. */
+	if (loopfd >= 0)
+		close(TAKE_FD(loopfd));
+	int q = journal_grub_dir_after(j, dir, &noted);
+	_cleanup_free_ char *why = NULL;
+	if (r == -ECANCELED)
+		set_strf(&why, "interrupted while %s ran", a->argv[0]);
+	else if (r != 0)
+		set_strf(&why, "%s exited with status %d (its output is in %s/log)", a->argv[0], r, j->dir);
+	else if (q < 0)
+		set_strf(&why, "what %s wrote could not be noted in the journal", a->argv[0]);
+	/* Never trust the exit status alone: read what the BIOS will read. */
+	else if (verify_bios_disk(j, a, &why) >= 0)
+		return set_strf(&a->result, "installed and read back: GRUB's boot code and an intact core of %s's "
+				"build are on %s", a->files[0], a->disk_name), 0;
+	q = rollback_action(j);
+	set_strf(&a->result, "%s; %s", why ? why : "failed",
+		 q < 0 ? "the previous sectors and files could NOT all be put back" :
+			 "the disk's sectors and GRUB's files were put back as they were");
+	return r == -ECANCELED ? r : -EIO;
 }
 
 static int apply_one(struct journal *j, const char *root_dir, struct rsc_action *a) {
@@ -551,6 +941,9 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		return set_strf(&a->result, "written"), 0;
 	}
 
+	case RSC_ACTION_GRUB_INSTALL_BIOS:
+		return apply_grub_install(j, root_dir, a);
+
 	case RSC_ACTION_RELABEL:
 		if (!a->argv) {
 			_cleanup_close_ int fd = -1;
@@ -635,6 +1028,8 @@ int rsc_plan_apply(rsc_context *ctx, struct rsc_plan *p, const char *root_dir) {
 			log_info(ctx, "Step %zu: %s", i + 1, a->result);
 			continue;
 		}
+		strv_free(j.act);
+		j.act = NULL;
 		int q = apply_one(&j, root_dir, a);
 		/* What the step wrote (or put back) is on disk before the next
 		 * step, or the journal's end, is written. */
@@ -738,41 +1133,13 @@ static int undo_journal(rsc_context *ctx, int rootfd, int jfd, const char *name)
 		return -ENOMEM;
 	int restored = 0, failed = 0, labels = 0;
 	for (size_t i = strv_length(lines); i-- > 0;) {
-		char *l = lines[i], *path, *file = NULL;
-		const char *what = l;
-		char *sp = strchr(l, ' ');
-		if (!sp)
-			continue;
-		*sp = 0;
-		path = sp + 1;
-		if (!streq(what, "new")) {
-			char *sp2 = strrchr(path, ' ');
-			if (!sp2)
-				continue;
-			*sp2 = 0;
-			file = sp2 + 1;
-		}
-		int q;
-		if (streq(what, "label")) {
-			/* file is the context here */
-			q = restore_label(rootfd, path, file);
-			if (q < 0) {
-				log_error_errno(ctx, q, "Cannot restore the label of %s: %m", path);
-				failed++;
-			} else {
-				log_debug(ctx, "Label of %s restored to %s", path, file);
-				labels++;
-			}
-			continue;
-		}
-		q = restore_from(rootfd, dfd, path, file);
-		if (q < 0) {
-			log_error_errno(ctx, q, "Cannot restore %s: %m", path);
+		int q = undo_line(ctx, rootfd, dfd, lines[i]);
+		if (q < 0)
 			failed++;
-		} else {
-			log_info(ctx, "%s %s", streq(what, "new") ? "Removed (did not exist before)" : "Restored", path);
+		else if (q == UNDONE_LABEL)
+			labels++;
+		else if (q == UNDONE_FILE)
 			restored++;
-		}
 	}
 	if (labels)
 		syncfs(rootfd);

@@ -838,6 +838,39 @@ static int check_prefix(struct diag *g, int disk, const struct grub_core *c) {
 		   "%s: the core's prefix is '%s': %s", d->name, strempty(c->prefix), why);
 }
 
+#define BIOS_BOOT_GUID "21686148-6449-6e6f-744e-656564454649"
+
+/* What the planner needs of a disk read here: where it is, its partition
+ * table, the room GRUB embeds its core in. */
+static int note_bios_disk(struct diag *g, int disk, bool holds_boot, bool readable, bool grub_code, bool boots) {
+	const struct rsc_device *d = &g->scan->devices[disk];
+	struct rsc_bios_disk *m = realloc(g->d->bios_disks, (g->d->n_bios_disks + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	g->d->bios_disks = m;
+	struct rsc_bios_disk *b = &m[g->d->n_bios_disks];
+	*b = (struct rsc_bios_disk){ .offset = d->offset, .size = d->size, .holds_boot = holds_boot,
+				     .readable = readable, .grub_code = grub_code, .boots = boots };
+	if (set_str(&b->name, d->name) < 0 || set_str(&b->file, d->file) < 0 || set_str(&b->table, d->table) < 0) {
+		free(b->name), free(b->file), free(b->table);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < g->scan->n_devices; i++) {
+		const struct rsc_device *p = &g->scan->devices[i];
+		if (p->kind != RSC_DEVICE_PARTITION || p->parent != disk || p->offset < d->offset)
+			continue;
+		uint64_t at = p->offset - d->offset;
+		if (!b->first_partition || at < b->first_partition)
+			b->first_partition = at;
+		if (p->part_type && strcasecmp(p->part_type, BIOS_BOOT_GUID) == 0 && !b->bios_boot_size) {
+			b->bios_boot_offset = at;
+			b->bios_boot_size = p->size;
+		}
+	}
+	g->d->n_bios_disks++;
+	return 0;
+}
+
 static int check_bios(struct diag *g) {
 	/* Only where BIOS GRUB is the one boot loader: with an EFI GRUB too,
 	 * the firmware may never run the MBR. */
@@ -874,8 +907,10 @@ static int check_bios(struct diag *g) {
 			log_notice(g->ctx, "%s: the boot code could not be read (%s): whether the BIOS can start GRUB "
 				   "from it is unknown", d->name, strerror(-r));
 		read[i] = r >= 0;
-		boots = boots ||
-			(read[i] && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && !stale[i]);
+		bool ok = read[i] && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && !stale[i];
+		boots = boots || ok;
+		if (d && (r = note_bios_disk(g, disks[i], i == 0 || disks[0] < 0, read[i], read[i] && m[i].code == MBR_CODE_GRUB, ok)) < 0)
+			return r;
 	}
 	/* Which disk the BIOS starts cannot be known: while one of them starts
 	 * GRUB, another without boot code is no evidence of a problem, and a
@@ -1111,6 +1146,9 @@ struct rsc_diagnosis *rsc_diagnosis_free(struct rsc_diagnosis *d) {
 		free(d->findings[i].fix);
 	}
 	free(d->findings);
+	for (size_t i = 0; i < d->n_bios_disks; i++)
+		free(d->bios_disks[i].name), free(d->bios_disks[i].file), free(d->bios_disks[i].table);
+	free(d->bios_disks);
 	free(d->system);
 	free(d);
 	return NULL;

@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "bootfix.h"
 #include "diagnose-internal.h"
 #include "fileio.h"
 #include "profile.h"
@@ -31,6 +32,7 @@ static const char *const kind_names[] = {
 	[RSC_ACTION_GRUB_CONFIG] = "grub-config",
 	[RSC_ACTION_ESP_STUB] = "esp-stub",
 	[RSC_ACTION_RELABEL] = "relabel",
+	[RSC_ACTION_GRUB_INSTALL_BIOS] = "grub-install-bios",
 };
 
 const char *rsc_action_kind_to_string(enum rsc_action_kind k) {
@@ -121,6 +123,8 @@ struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
 		free(a->kver);
 		free(a->content);
 		free(a->result);
+		free(a->disk_name);
+		free(a->disk);
 	}
 	free(p->actions);
 	strv_free(p->unfixed);
@@ -140,8 +144,9 @@ static struct rsc_action *action_new(struct rsc_plan *p, enum rsc_action_kind ki
 	return &m[p->n_actions++];
 }
 
-/* A profile template with %k, %i, %c, %p filled in. */
-static char *fill(const char *t, const char *k, const char *i, const char *c) {
+/* A profile template with %k (kernel version), %i (initramfs), %c (GRUB
+ * config) and %d (disk) filled in. */
+static char *fill(const char *t, const char *k, const char *i, const char *c, const char *dk) {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
@@ -149,7 +154,7 @@ static char *fill(const char *t, const char *k, const char *i, const char *c) {
 		return NULL;
 	for (const char *p = t; *p; p++) {
 		if (p[0] == '%' && p[1]) {
-			const char *v = p[1] == 'k' ? k : p[1] == 'i' ? i : p[1] == 'c' ? c : "";
+			const char *v = p[1] == 'k' ? k : p[1] == 'i' ? i : p[1] == 'c' ? c : p[1] == 'd' ? dk : "";
 			fputs(strempty(v), f);
 			p++;
 		} else
@@ -187,6 +192,10 @@ static bool action_fixes(const struct rsc_action *x, const struct rsc_finding *f
 		return f->id == RSC_FINDING_SELINUX_LABEL_WRONG;
 	case RSC_ACTION_FREE_SPACE:
 		return f->id == RSC_FINDING_BOOT_SPACE_INSUFFICIENT;
+	case RSC_ACTION_GRUB_INSTALL_BIOS:
+		return streq_ptr(f->subject, x->disk_name) &&
+		       IN_SET(f->id, RSC_FINDING_BIOS_BOOT_CODE_MISSING, RSC_FINDING_GRUB_CORE_MISSING,
+			      RSC_FINDING_GRUB_CORE_DAMAGED, RSC_FINDING_GRUB_CORE_STALE, RSC_FINDING_GRUB_PREFIX_MISSING);
 	case RSC_ACTION_SET_ASIDE_KERNEL:
 	case RSC_ACTION_REBUILD_INITRAMFS:
 		break;
@@ -202,6 +211,62 @@ static int unfixed(struct rsc_plan *p, const struct rsc_finding *f) {
 	if (r < 0)
 		free(t);
 	return r;
+}
+
+/* The directory holding grub.cfg and GRUB's platform directories. */
+static char *grub_dir_of(const char *grub_cfg) {
+	char *dir = strdup(grub_cfg ? grub_cfg : "/boot/grub/grub.cfg");
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash)
+		*slash = 0;
+	return dir;
+}
+
+static int plan_grub_install(struct rsc_plan *p, int rootfd, const struct profile *prof, const struct rsc_diagnosis *d,
+			     const char *grub_cfg, bool *wrote_boot) {
+	_cleanup_free_ char *dir = grub_dir_of(grub_cfg), *core = NULL, *boot = NULL, *why = NULL;
+	if (!dir || asprintf(&core, "%s/i386-pc/core.img", dir) < 0 || asprintf(&boot, "%s/i386-pc/boot.img", dir) < 0)
+		return -ENOMEM;
+	/* The core grub-install made last time: the new one is about as big. */
+	struct stat st;
+	uint64_t core_size = fstatat(rootfd, core + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) ?
+				     (uint64_t)st.st_size : 0;
+	size_t pick = 0;
+	int c = bios_choose_disk(d->bios_disks, d->n_bios_disks, d->findings, d->n_findings, core_size, &pick, &why);
+	if (c < 0)
+		return c;
+	if (c == BIOS_CHOICE_NONE)
+		return 0;
+	if (c == BIOS_CHOICE_HUMAN)
+		return strv_extend(&p->unfixed, why);
+	const struct rsc_bios_disk *b = &d->bios_disks[pick];
+	const char *t = prof ? profile_get(prof, "grub_install_bios") : NULL;
+	/* --force and its kin install GRUB where grub-install itself found it
+	 * unsafe (block lists, a foreign filesystem's boot sector): never
+	 * without a person deciding. */
+	if (!t || strstr(t, "--force") || strstr(t, "--skip-fs-probe"))
+		return strv_extend(&p->unfixed, "GRUB for BIOS must be reinstalled, but this system's profile names no "
+			      "safe grub-install command for i386-pc");
+	struct rsc_disk_range ranges[2];
+	int n = bios_disk_ranges(b, ranges);
+	if (n < 0)
+		return strv_extend(&p->unfixed, "GRUB for BIOS must be reinstalled, but the disk's layout leaves no "
+			      "place to embed it");
+	_cleanup_free_ char *cmd = fill(t, NULL, NULL, grub_cfg, b->file);
+	struct rsc_action *a = cmd ? action_new(p, RSC_ACTION_GRUB_INSTALL_BIOS) : NULL;
+	if (!a || set_str(&a->disk_name, b->name) < 0 || set_str(&a->disk, b->file) < 0 ||
+	    strv_split(cmd, " ", &a->argv) < 0 || strv_extend(&a->files, core) < 0 || strv_extend(&a->files, boot) < 0 ||
+	    asprintf(&a->title, "Reinstall GRUB for BIOS on %s (boot code and core) with %s", b->name, a->argv[0]) < 0 ||
+	    asprintf(&a->why, "%s; its first %llu KiB%s and %s are saved first", why,
+		     (unsigned long long)(ranges[0].length / 1024),
+		     n > 1 ? " and its BIOS boot partition" : "", dir) < 0)
+		return -ENOMEM;
+	a->disk_offset = b->offset;
+	a->disk_size = b->size;
+	a->n_disk_ranges = (size_t)n;
+	memcpy(a->disk_ranges, ranges, sizeof(ranges[0]) * (size_t)n);
+	*wrote_boot = true;
+	return 0;
 }
 
 int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc_diagnosis *d, const char *root_dir,
@@ -281,8 +346,8 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			continue;
 		_cleanup_free_ char *image = k->initramfs ? strdup(k->initramfs) :
 					    fill(prof && profile_get(prof, "initramfs") ? profile_get(prof, "initramfs") :
-						 "/boot/initramfs-%k.img", k->version, NULL, NULL);
-		_cleanup_free_ char *cmd = image ? fill(rebuild_t, k->version, image, grub_cfg) : NULL;
+						 "/boot/initramfs-%k.img", k->version, NULL, NULL, NULL);
+		_cleanup_free_ char *cmd = image ? fill(rebuild_t, k->version, image, grub_cfg, NULL) : NULL;
 		struct rsc_action *a = cmd ? action_new(p, RSC_ACTION_REBUILD_INITRAMFS) : NULL;
 		if (!a || set_str(&a->kver, k->version) < 0 || strv_split(cmd, " ", &a->argv) < 0 ||
 		    strv_extend(&a->files, image) < 0 ||
@@ -355,7 +420,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		need_menu = true;
 	}
 	if (r >= 0 && need_menu && grub && mkconfig_t && grub_cfg) {
-		_cleanup_free_ char *cmd = fill(mkconfig_t, NULL, NULL, grub_cfg);
+		_cleanup_free_ char *cmd = fill(mkconfig_t, NULL, NULL, grub_cfg, NULL);
 		struct rsc_action *a = cmd ? action_new(p, RSC_ACTION_GRUB_CONFIG) : NULL;
 		if (!a || strv_split(cmd, " ", &a->argv) < 0 || strv_extend(&a->files, grub_cfg) < 0 ||
 		    asprintf(&a->title, "Regenerate the boot menu (%s)%s", grub_cfg,
@@ -399,6 +464,11 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 				r = -ENOMEM;
 		}
 	}
+
+	/* GRUB for BIOS, on one disk: only when a finding calls for it and
+	 * the disk to write is not in doubt. */
+	if (r >= 0 && d->n_bios_disks > 0)
+		r = plan_grub_install(p, rootfd, prof, d, grub_cfg, &wrote_boot);
 
 	/* SELinux: files written from a rescue system carry no label. */
 	bool selinux_on = s->selinux && !streq(s->selinux, "disabled") && s->selinux_policy && s->selinux_type;
@@ -494,6 +564,37 @@ static void write_action_shell(FILE *f, const struct rsc_action *a) {
 			fputs(" \"$J/\"\n", f);
 		}
 		break;
+	case RSC_ACTION_GRUB_INSTALL_BIOS: {
+		fputs("#    what it overwrites is kept in the journal: the disk's first sectors\n", f);
+		for (size_t i = 0; i < a->n_disk_ranges; i++) {
+			const struct rsc_disk_range *g = &a->disk_ranges[i];
+			fputs("dd if=", f);
+			shell_word(f, a->disk);
+			fprintf(f, " of=\"$J/disk-%llu-%llu\" bs=512 skip=%llu count=%llu\n",
+				(unsigned long long)g->offset, (unsigned long long)g->length,
+				(unsigned long long)((a->disk_offset + g->offset) / 512),
+				(unsigned long long)(g->length / 512));
+		}
+		/* and GRUB's directory, which it rewrites */
+		_cleanup_free_ char *dir = strdup(a->files[0]);
+		char *cut = dir ? strstr(dir, "/i386-pc/") : NULL;
+		if (cut) {
+			*cut = 0;
+			fputs("cp -a \"$R\"", f);
+			shell_word(f, dir);
+			fputs(" \"$J/\"\n", f);
+		}
+		if (!startswith(a->disk, "/dev/"))
+			fputs("#    (a disk image: grub-install wants a block device; name the one\n"
+			      "#    'losetup -f --show IMAGE' prints instead of the image)\n", f);
+		fputs("chroot \"$R\"", f);
+		STRV_FOREACH(x, a->argv) {
+			fputc(' ', f);
+			shell_word(f, *x);
+		}
+		fputc('\n', f);
+		break;
+	}
 	case RSC_ACTION_ESP_STUB:
 		fputs("#    the old file is kept in the journal\n", f);
 		fputs("[ -e \"$R\"", f);
@@ -626,6 +727,20 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 		STRV_FOREACH(x, a->fixes)
 			json_object_array_add(fixes, json_object_new_string(*x));
 		json_object_object_add(j, "fixes", fixes);
+		if (a->kind == RSC_ACTION_GRUB_INSTALL_BIOS) {
+			json_object *disk = json_object_new_object(), *ranges = json_object_new_array();
+			json_object_object_add(disk, "name", json_object_new_string(a->disk_name));
+			json_object_object_add(disk, "file", json_object_new_string(a->disk));
+			json_object_object_add(disk, "offset", json_object_new_int64((int64_t)a->disk_offset));
+			for (size_t r = 0; r < a->n_disk_ranges; r++) {
+				json_object *g = json_object_new_object();
+				json_object_object_add(g, "offset", json_object_new_int64((int64_t)a->disk_ranges[r].offset));
+				json_object_object_add(g, "length", json_object_new_int64((int64_t)a->disk_ranges[r].length));
+				json_object_array_add(ranges, g);
+			}
+			json_object_object_add(disk, "saved", ranges);
+			json_object_object_add(j, "disk", disk);
+		}
 		json_object_object_add(j, "status", json_object_new_string(rsc_action_status_to_string(a->status)));
 		json_object_object_add(j, "exit_status", a->exit_status >= 0 ? json_object_new_int(a->exit_status) : NULL);
 		json_object_object_add(j, "seconds", a->exit_status >= 0 ? json_object_new_double(a->seconds) : NULL);

@@ -21,6 +21,7 @@
 #include "bootcode.h"
 #include "macro.h"
 #include "rescue/diagnose.h"
+#include "rescue/repair.h"
 #include "strv.h"
 
 #define FX FIXTURES "/bootcode/"
@@ -385,6 +386,8 @@ static void root_file(const char *rel, bool present) {
 }
 
 static int diag_setup(void **state) {
+	/* mkdtemp fills in the template: a fresh one for each test. */
+	strcpy(dir, "/tmp/rescue-test-bootcode.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(disk_path, sizeof(disk_path), "%s/disk.img", dir);
 	snprintf(root_path, sizeof(root_path), "%s/root", dir);
@@ -495,6 +498,89 @@ static void test_diagnose_bios(void **state) {
 	assert_findings(b, 8 * S, 1, "grub-bios", "");
 }
 
+/* The plan for the system on such a disk (an MBR disk whose first
+ * partition starts at sector 63, or at 2048), with Debian's profile. */
+static struct rsc_plan *bios_plan(const uint8_t *disk, size_t n, uint64_t first) {
+	put(disk_path, disk, n);
+	struct rsc_device devs[2] = {
+		{ .kind = RSC_DEVICE_IMAGE, .parent = -1, .name = (char *)"disk.img", .file = disk_path,
+		  .table = (char *)"dos", .size = 64u << 20 },
+		{ .kind = RSC_DEVICE_PARTITION, .parent = 0, .name = (char *)"disk.img:p1", .file = disk_path,
+		  .offset = first * S, .partno = 1 },
+	};
+	struct rsc_scan scan = { .devices = devs, .n_devices = 2 };
+	struct rsc_system sys = { .id = (char *)"test", .root_device = 1, .boot_device = -1, .esp_device = -1,
+				  .bootloader = (char *)"grub-bios", .profile = (char *)"debian" };
+	rsc_context *ctx;
+	assert_int_equal(rsc_context_new(&ctx), 0);
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = NULL;
+	assert_int_equal(rsc_diagnose(ctx, &scan, &sys, root_path, &d), 0);
+	/* What the planner is told of the disk. */
+	assert_int_equal(d->n_bios_disks, 1);
+	assert_string_equal(d->bios_disks[0].name, "disk.img");
+	assert_string_equal(d->bios_disks[0].table, "dos");
+	assert_int_equal(d->bios_disks[0].first_partition, first * S);
+	assert_true(d->bios_disks[0].readable && d->bios_disks[0].holds_boot);
+	assert_int_equal(rsc_plan_make(ctx, &sys, d, root_path, &p), 0);
+	rsc_diagnosis_free(d);
+	rsc_context_free(ctx);
+	return p;
+}
+
+/* The plan's GRUB reinstall (this root has no grub.cfg, so the plan
+ * regenerates the menu too: that step is not looked at). */
+static const struct rsc_action *bios_action(const struct rsc_plan *p) {
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == RSC_ACTION_GRUB_INSTALL_BIOS)
+			return &p->actions[i];
+	return NULL;
+}
+
+static bool unfixed_says(const struct rsc_plan *p, const char *what) {
+	STRV_FOREACH(x, p->unfixed)
+		if (strstr(*x, what))
+			return true;
+	return false;
+}
+
+static void test_plan_bios(void **state) {
+	_cleanup_free_ uint8_t *b = copy(&msdos);
+	/* Whole: no reinstall. */
+	struct rsc_plan *p = bios_plan(b, msdos.size, 2048);
+	assert_null(bios_action(p));
+	assert_false(unfixed_says(p, "GRUB"));
+	rsc_plan_free(p);
+	/* The MBR zeroed: grub-install on the image, its gap saved. */
+	memset(b, 0, 440);
+	p = bios_plan(b, msdos.size, 2048);
+	const struct rsc_action *a = bios_action(p);
+	assert_non_null(a);
+	assert_string_equal(a->argv[0], "grub-install");
+	assert_string_equal(a->argv[1], "--target=i386-pc");
+	assert_string_equal(a->argv[3], disk_path);
+	assert_null(a->argv[4]);
+	assert_string_equal(a->disk_name, "disk.img");
+	assert_int_equal(a->n_disk_ranges, 1);
+	assert_int_equal(a->disk_ranges[0].offset, 0);
+	assert_int_equal(a->disk_ranges[0].length, 2048 * S);
+	assert_string_equal(a->fixes[0], "bios-boot-code-missing");
+	assert_non_null(strstr(a->why, "disk.img holds /boot"));
+	assert_false(unfixed_says(p, "bios-boot-code-missing"));
+	rsc_plan_free(p);
+	/* With the old 63-sector gap: only up to the partition is saved. */
+	p = bios_plan(b, msdos.size, 63);
+	assert_non_null(bios_action(p));
+	assert_int_equal(bios_action(p)->disk_ranges[0].length, 63 * S);
+	rsc_plan_free(p);
+	/* Another loader's code: not overwritten; a person is told. */
+	memset(b, 0x90, 440);
+	p = bios_plan(b, msdos.size, 2048);
+	assert_null(bios_action(p));
+	assert_true(unfixed_says(p, "another boot loader's code"));
+	rsc_plan_free(p);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grub_mbr),
@@ -508,6 +594,7 @@ int main(void) {
 	};
 	const struct CMUnitTest diagnose_tests[] = {
 		cmocka_unit_test_setup_teardown(test_diagnose_bios, diag_setup, diag_teardown),
+		cmocka_unit_test_setup_teardown(test_plan_bios, diag_setup, diag_teardown),
 	};
 	int failed = cmocka_run_group_tests(tests, setup, teardown);
 	if (setup(NULL) < 0)

@@ -75,10 +75,28 @@ struct rsc_finding {
 	char *fix;              /* what repairs it */
 };
 
+/* A disk whose BIOS boot path was read (the disks holding the system's
+ * /boot and root): what a repair needs to choose one and to save what
+ * grub-install will overwrite on it. Offsets are bytes from the disk's start. */
+struct rsc_bios_disk {
+	char *name;             /* as the findings' subject names it */
+	char *file;             /* what to open: a /dev node or an image file */
+	uint64_t offset, size;  /* of the disk within file */
+	char *table;            /* "dos", "gpt", or NULL: no partition table */
+	bool holds_boot;        /* it holds /boot (or the root, with /boot on it) */
+	bool readable;          /* its first sectors could be read */
+	bool grub_code;         /* sector 0 holds GRUB's boot code */
+	bool boots;             /* GRUB's code and an intact core of /boot's build */
+	uint64_t first_partition;       /* where its first partition starts; 0 none */
+	uint64_t bios_boot_offset, bios_boot_size; /* GPT: its BIOS boot partition */
+};
+
 struct rsc_diagnosis {
 	char *system;           /* id of the system diagnosed */
 	struct rsc_finding *findings;
 	size_t n_findings;
+	struct rsc_bios_disk *bios_disks; /* read by the BIOS check; none when it did not apply */
+	size_t n_bios_disks;
 	unsigned errors, warnings;
 	unsigned selinux_checked;  /* files of /boot whose label was checked */
 	unsigned selinux_wrong;    /* of those, labelled otherwise than the policy says */

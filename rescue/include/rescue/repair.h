@@ -23,6 +23,12 @@ enum rsc_action_kind {
 	RSC_ACTION_GRUB_CONFIG,       /* the system's grub-mkconfig to its config path */
 	RSC_ACTION_ESP_STUB,          /* write the ESP stub that loads /boot's config */
 	RSC_ACTION_RELABEL,           /* SELinux labels of the files written, from the system's policy */
+	RSC_ACTION_GRUB_INSTALL_BIOS, /* the system's grub-install for i386-pc, on one disk */
+};
+
+/* Bytes of a disk, from its start. */
+struct rsc_disk_range {
+	uint64_t offset, length;
 };
 
 enum rsc_action_status { RSC_ACTION_PLANNED, RSC_ACTION_DONE, RSC_ACTION_FAILED, RSC_ACTION_SKIPPED };
@@ -47,6 +53,13 @@ struct rsc_action {
 	char *content;          /* ESP stub text */
 	char **unless_present;  /* skipped at apply time when all of these exist by then */
 	char **fixes;           /* codes of the findings it repairs */
+	/* grub-install: the disk it writes, as the findings name it and as it
+	 * is opened (a /dev node, or an image file with the disk at
+	 * disk_offset), and the bytes of it saved into the journal first. */
+	char *disk_name, *disk;
+	uint64_t disk_offset, disk_size;
+	struct rsc_disk_range disk_ranges[2];
+	size_t n_disk_ranges;
 	struct rsc_file_state *before; /* one per files[] when the plan was made; NULL unknown */
 	/* After apply: */
 	struct rsc_file_state *after;  /* one per files[] after the step ran */

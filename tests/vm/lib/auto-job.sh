@@ -8,7 +8,10 @@
 #   auto.txt auto.rc report.json     'rescue --auto'
 #   journal/               the repair journal rescue left on the target
 #   undo.txt undo-changes  with UNDO_CHECK=1: 'rescue undo' after the
-#                          repair and what differs from before (nothing)
+#                          repair and what differs from before (nothing;
+#                          the disk's first MiB is compared too)
+#   first-mib              the SHA-256 of the disk's first MiB before the
+#                          repair (and after undo)
 # The exit status is that of 'rescue --auto'; 1 when a check failed.
 set -uo pipefail
 . ./guest.sh
@@ -38,6 +41,11 @@ w1=$(sectors_written "$disk")
 echo "dry run: exit $(cat "$OUT/dry.rc"), $((w1 - w0)) sectors written to $disk"
 [ "$w1" = "$w0" ] || bad "the dry run wrote $((w1 - w0)) sectors to $disk"
 assert_released || bad "rescue --auto --dry-run left something behind"
+
+# The disk's first MiB (boot code, partition table, the gap GRUB's core
+# sits in): undo must give it back too.
+mib_before=$(head -c 1048576 "$disk" | sha256sum | cut -c1-64)
+echo "first MiB of $disk before the repair: sha256 $mib_before" | tee "$OUT/first-mib"
 
 step "rescue --auto"
 t0=$SECONDS
@@ -77,6 +85,10 @@ if [ "${UNDO_CHECK:-0}" = 1 ] && [ "$rc" = 0 ]; then
 		bad "after rescue undo these files differ from before the repair"
 	fi
 	echo "rescue undo restored every file byte for byte (manifests equal)"
+	mib_undone=$(head -c 1048576 "$disk" | sha256sum | cut -c1-64)
+	echo "first MiB of $disk after undo: sha256 $mib_undone" | tee -a "$OUT/first-mib"
+	[ "$mib_undone" = "$mib_before" ] || bad "after rescue undo the disk's first MiB differs from before the repair"
+	echo "rescue undo restored the disk's first MiB byte for byte"
 	rescue --auto --key-file /tmp/key --report "$OUT/report2.json" > "$OUT/auto2.txt" 2>&1
 	rc2=$?
 	cat "$OUT/auto2.txt"

@@ -81,6 +81,9 @@ scenario_load() {
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
 	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA="" BOOT_FIRMWARE=bios
 	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
+	# NEG_ABSENT: a pattern the negative control's serial log must not
+	# hold (for breaks whose failure prints nothing on the serial port).
+	NEG_ABSENT=""
 	prepare() { :; }
 	# shellcheck disable=SC1091
 	. "$dir/scenario.conf"
@@ -135,13 +138,18 @@ scenario_broken() {
 		VM_PASS=$savepass
 		rm -f "$VM_DIR/neg.qcow2"
 		T_NEG=$((SECONDS - t2))
+		if [ -n "$NEG_ABSENT" ] && tr -d '\033' < "$VM_LOG" | grep -a -q -E "$NEG_ABSENT"; then
+			vm_keep_log "negative control: '$NEG_ABSENT' appeared on the serial console"
+			rm -f "$broken"
+			return 1
+		fi
 		case $BOOT_RESULT in
 		marker)
 			vm_keep_log "negative control: the broken target reached the marker"
 			rm -f "$broken"
 			return 1 ;;
 		failure) echo "failed to boot as expected: matched '$BOOT_MATCH' after ${BOOT_TIME}s" > "$verdict" ;;
-		timeout) echo "did not reach the marker within ${NEG_TIMEOUT}s (no failure message matched)" > "$verdict" ;;
+		timeout) echo "did not reach the marker within ${NEG_TIMEOUT}s (no failure message matched)${NEG_ABSENT:+; no '$NEG_ABSENT' on the serial console ($(wc -c < "$VM_LOG") bytes)}" > "$verdict" ;;
 		exited) echo "the VM stopped after ${BOOT_TIME}s without reaching the marker" > "$verdict" ;;
 		esac
 		cp "$VM_LOG" "$broken.negative.log"
@@ -186,6 +194,7 @@ run_scenario() {
 		return 1
 	fi
 	log "rescue step ($mode) done in ${T_REPAIR}s (exit $rc as expected)"
+	[ -s "$out/first-mib" ] && log "the disk's first MiB: $(paste -sd ';' "$out/first-mib")"
 	check_changes "$dir" "$mode" "$out" || { vm_keep_log "the files changed differ from the expected ones"; return 1; }
 	if [ "$mode" = auto ]; then
 		check_auto "$out" || { vm_keep_log "rescue --auto: a check of its results failed"; return 1; }
