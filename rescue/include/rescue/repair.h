@@ -23,6 +23,7 @@ enum rsc_action_kind {
 	RSC_ACTION_GRUB_CONFIG,       /* the system's grub-mkconfig to its config path */
 	RSC_ACTION_ESP_STUB,          /* write the ESP stub that loads /boot's config */
 	RSC_ACTION_RELABEL,           /* SELinux labels of the files written, from the system's policy */
+	RSC_ACTION_EDIT_CONFIG,       /* change one line of a configuration file (the cause, not the symptom) */
 };
 
 enum rsc_action_status { RSC_ACTION_PLANNED, RSC_ACTION_DONE, RSC_ACTION_FAILED, RSC_ACTION_SKIPPED };
@@ -44,7 +45,10 @@ struct rsc_action {
 	char **argv;            /* run inside the system; NULL for file operations */
 	char **files;           /* paths in the system it changes, moves or writes */
 	char *kver;
-	char *content;          /* ESP stub text */
+	char *content;          /* ESP stub text; edit-config: the line as it will be */
+	unsigned line;          /* edit-config: the line of files[0] it changes (1-based) */
+	char *old_line;         /* edit-config: that line as it is (apply refuses if it changed since) */
+	char *finding_subject;  /* edit-config: the subject of the finding it repairs (its code is fixes[0]) */
 	char **unless_present;  /* skipped at apply time when all of these exist by then */
 	char **fixes;           /* codes of the findings it repairs */
 	struct rsc_file_state *before; /* one per files[] when the plan was made; NULL unknown */
