@@ -471,6 +471,34 @@ static int plan_cmdline_default_edits(rsc_context *ctx, struct rsc_plan *p, int 
 	return 1;
 }
 
+
+/* fstab-device-missing with the one filesystem that provably is it: the
+ * line's device field (and nothing else) names that filesystem. */
+static int plan_fstab_edit(rsc_context *ctx, struct rsc_plan *p, int rootfd, const struct rsc_system *s,
+			   const struct rsc_finding *f) {
+	const struct rsc_fstab_entry *e = NULL;
+	for (size_t i = 0; i < s->n_fstab && !e; i++)
+		if (streq(s->fstab[i].target, f->subject))
+			e = &s->fstab[i];
+	_cleanup_free_ char *text = NULL, *line = NULL, *new = NULL, *title = NULL, *why = NULL;
+	size_t size = 0;
+	if (!e || read_file_in_root(rootfd, "/etc/fstab", READ_FILE_MAX, &text, &size) < 0 || strlen(text) != size ||
+	    text_line(text, e->line, &line) < 0)
+		return unfixed_because(p, f, "its fstab line could not be read back"), 0;
+	/* The first field, as written (blanks before it kept). */
+	size_t lead = strspn(line, " \t"), len = strcspn(line + lead, " \t");
+	if (len != strlen(e->spec) || strncmp(line + lead, e->spec, len) != 0)
+		return unfixed_because(p, f, "its fstab line does not start with the device it names"), 0;
+	if (asprintf(&new, "%.*s%s%s", (int)lead, line, f->replacement, line + lead + len) < 0 ||
+	    asprintf(&title, "Point /etc/fstab line %u (%s) at %s", e->line, e->target, f->replacement) < 0 ||
+	    asprintf(&why, "fstab-device-missing: %s is on none of the disks (the filesystem was made anew); %s is "
+		     "the one filesystem that holds what %s holds for this system and that no fstab line names "
+		     "(it was mounted there for this diagnosis)", e->spec, f->replacement, e->target) < 0)
+		return -ENOMEM;
+	int r = edit_action(p, f, "/etc/fstab", e->line, line, new, title, why);
+	return r < 0 ? r : 1;
+}
+
 int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc_diagnosis *d, const char *root_dir,
 		  struct rsc_plan **ret) {
 	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -512,6 +540,8 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			/* Rebuilding from the configuration as it is would make the
 			 * same broken image again: then a person fixes it first. */
 			skip_rebuild = skip_rebuild || r == 0;
+		} else if (f->id == RSC_FINDING_FSTAB_DEVICE_MISSING && f->replacement) {
+			r = plan_fstab_edit(ctx, p, rootfd, s, f);
 		} else if (f->id == RSC_FINDING_CMDLINE_DEFAULT_ROOT_UNKNOWN) {
 			bool kernel = streq_ptr(f->subject, "/etc/kernel/cmdline");
 			r = plan_cmdline_default_edits(ctx, p, rootfd, s, f);
