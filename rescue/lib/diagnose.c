@@ -48,6 +48,9 @@ struct diag {
 	struct rsc_diagnosis *d;
 	int root_dev, boot_dev, esp_dev;   /* in scan, or -1 */
 	bool separate_boot;
+	/* fstab's /boot is on none of the disks and nothing is mounted in its
+	 * place: what is in it is unknown, not missing */
+	bool boot_unmounted;
 };
 
 /* One table of the codes diagnose reports: name, how a person sees it, why. */
@@ -297,6 +300,12 @@ int boot_removable(int rootfd, const struct rsc_system *s, char ***ret_paths, ch
 }
 
 static int check_boot_space(struct diag *g) {
+	if (g->boot_unmounted)
+		return add(g, RSC_SEVERITY_WARNING, RSC_FINDING_BOOT_UNREADABLE, "/boot",
+			   "correct /boot's line in fstab (see fstab-device-missing), then diagnose again",
+			   "fstab's /boot is on none of the disks and could not be mounted: its kernels, images and "
+			   "free space are unknown, so nothing is said of them.",
+			   "/boot is not mounted; the root's empty /boot directory is not looked at");
 	_cleanup_close_ int bfd = open_in_root(g->rootfd, "/boot", O_RDONLY | O_DIRECTORY);
 	struct statvfs sv;
 	if (bfd < 0 || fstatvfs(bfd, &sv) < 0)
@@ -371,6 +380,8 @@ static int check_kernels(struct diag *g) {
 				"%s present; /lib/modules/%s missing", k->image, k->version);
 			continue;
 		}
+		if (!k->image && g->boot_unmounted)
+			continue; /* not missing: unknown (boot-unreadable says so) */
 		if (!k->image) {
 			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_KERNEL_IMAGE_MISSING, k->version,
 				"reinstall the kernel package, or remove the leftover modules directory",
@@ -967,6 +978,20 @@ static bool has_option(const char *options, const char *opt) {
 	return options && strv_split(options, ",", &l) >= 0 && strv_contains(l, opt);
 }
 
+/* The filesystem identify took for a /boot or ESP line whose device is
+ * gone (scan.h: fstab_standin), in the scan's record of this system. */
+static int standin_of(const struct diag *g, const struct rsc_fstab_entry *e) {
+	for (size_t i = 0; g->root_dev >= 0 && i < g->scan->n_systems; i++) {
+		const struct rsc_system *o = &g->scan->systems[i];
+		if (o->root_device != g->root_dev || !o->fstab_standin)
+			continue;
+		for (size_t k = 0; k < o->n_fstab; k++)
+			if (streq(o->fstab[k].target, e->target) && streq(o->fstab[k].spec, e->spec))
+				return o->fstab_standin[k];
+	}
+	return -1;
+}
+
 static int check_tabs(struct diag *g) {
 	static const char *const local[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "swap", "f2fs", "auto" };
 	static const char *const vital[] = { "/", "/boot", "/boot/efi", "/efi", "/usr" };
@@ -992,10 +1017,23 @@ static int check_tabs(struct diag *g) {
 		 * local-fs.target; the vital ones also break the repair. */
 		enum rsc_severity sev = optional || (maybe_locked && !is_vital) ? RSC_SEVERITY_WARNING :
 					RSC_SEVERITY_ERROR;
+		int standin = standin_of(g, e);
+		const struct rsc_device *sd = standin >= 0 ? &g->scan->devices[standin] : NULL;
+		_cleanup_free_ char *fix = NULL, *evidence_more = NULL;
+		if (sd && sd->uuid &&
+		    (asprintf(&fix, "point the line at UUID=%s: %s is the one filesystem that holds this system's %s "
+			      "and that no fstab names", sd->uuid, sd->name,
+			      streq(e->target, "/boot") ? "kernels" : "EFI directory") < 0 ||
+		     asprintf(&evidence_more, "; %s (UUID=%s) holds this system's %s, no fstab names it, and it was "
+			      "mounted there", sd->name, sd->uuid, streq(e->target, "/boot") ? "kernels" : "EFI directory") < 0))
+			return -ENOMEM;
 		r = add(g, sev, RSC_FINDING_FSTAB_DEVICE_MISSING, e->target,
-			"correct the line (blkid lists the filesystems and their UUIDs), or add nofail if it may be absent",
+			fix ? fix : "correct the line (blkid lists the filesystems and their UUIDs), or add nofail if it may be absent",
 			"fstab names a filesystem that is on none of the disks: at boot systemd waits 90 seconds for "
-			"it, then stops in emergency mode.", "/etc/fstab line %u: %s %s", e->line, e->spec, e->target);
+			"it, then stops in emergency mode.", "/etc/fstab line %u: %s %s%s", e->line, e->spec, e->target,
+			strempty(evidence_more));
+		if (r >= 0 && fix && asprintf(&g->d->findings[g->d->n_findings - 1].replacement, "UUID=%s", sd->uuid) < 0)
+			r = -ENOMEM;
 	}
 	for (size_t i = 0; r >= 0 && i < s->n_crypttab; i++) {
 		const struct rsc_crypttab_entry *e = &s->crypttab[i];
@@ -1144,6 +1182,7 @@ struct rsc_diagnosis *rsc_diagnosis_free(struct rsc_diagnosis *d) {
 		free(d->findings[i].evidence);
 		free(d->findings[i].explanation);
 		free(d->findings[i].fix);
+		free(d->findings[i].replacement);
 	}
 	free(d->findings);
 	for (size_t i = 0; i < d->n_bios_disks; i++)
@@ -1190,6 +1229,23 @@ int rsc_diagnose(rsc_context *ctx, const struct rsc_scan *scan, const struct rsc
 		g.boot_dev = s->boot_device >= 0 ? s->boot_device : g.boot_dev;
 		g.esp_dev = s->esp_device >= 0 ? s->esp_device : g.esp_dev;
 	}
+	/* A /boot or ESP mounted in place of one whose UUID is gone. */
+	for (size_t i = 0; i < s->n_fstab; i++) {
+		bool boot = streq(s->fstab[i].target, "/boot");
+		bool esp = streq(s->fstab[i].target, "/boot/efi") || streq(s->fstab[i].target, "/efi");
+		if ((boot && g.boot_dev < 0) || (esp && g.esp_dev < 0)) {
+			int d = standin_of(&g, &s->fstab[i]);
+			if (boot)
+				g.boot_dev = d;
+			else if (esp)
+				g.esp_dev = d;
+		}
+	}
+	if (g.separate_boot && g.boot_dev < 0 && scan->n_devices > 0) {
+		struct stat rst, bst;
+		g.boot_unmounted = fstat(g.rootfd, &rst) == 0 && stat_in_root(g.rootfd, "/boot", &bst) >= 0 &&
+				   rst.st_dev == bst.st_dev;
+	}
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(checks); i++) {
 		log_debug(ctx, "diagnose: %s", checks[i].name);
 		rsc_progress_report(ctx, (unsigned)i + 1, (unsigned)ELEMENTSOF(checks), (double)i / ELEMENTSOF(checks),
@@ -1226,6 +1282,8 @@ int rsc_diagnosis_to_json(const struct rsc_diagnosis *d, struct json_object **re
 		json_object_object_add(o, "evidence", json_object_new_string(f->evidence));
 		json_object_object_add(o, "explanation", json_object_new_string(f->explanation));
 		json_object_object_add(o, "fix", json_object_new_string(f->fix));
+		if (f->replacement)
+			json_object_object_add(o, "replacement", json_object_new_string(f->replacement));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "findings", arr);

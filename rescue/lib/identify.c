@@ -686,6 +686,94 @@ static void teardown(struct identify *id) {
 	}
 }
 
+
+/* ---- a /boot or ESP whose UUID is gone ---- */
+
+static bool device_claimed(const struct rsc_scan *scan, int dev) {
+	for (size_t i = 0; i < scan->n_systems; i++) {
+		const struct rsc_system *o = &scan->systems[i];
+		if (o->root_device == dev)
+			return true;
+		for (size_t k = 0; o->fstab_device && k < o->n_fstab; k++)
+			if (o->fstab_device[k] == dev)
+				return true;
+	}
+	return false;
+}
+
+/* Does the filesystem at fd hold what the entry for target holds: for
+ * /boot a kernel image of a version this system has modules for; for
+ * the ESP this system's EFI/<os id> directory? */
+static bool holds_system_boot(const struct rsc_system *s, const char *target, int fd, const char *type) {
+	if (streq(target, "/boot")) {
+		for (size_t k = 0; k < s->n_kernels; k++) {
+			if (!s->kernels[k].has_modules)
+				continue;
+			for (size_t p = 0; p < ELEMENTSOF(kernel_prefixes); p++) {
+				char name[300];
+				struct stat st;
+				snprintf(name, sizeof(name), "%s%s", kernel_prefixes[p], s->kernels[k].version);
+				if (stat_in_root(fd, name, &st) >= 0 && S_ISREG(st.st_mode))
+					return true;
+			}
+		}
+		return false;
+	}
+	if (!streq_ptr(type, "vfat") || !s->os_id)
+		return false;
+	char dir[300];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "/EFI/%s", s->os_id);
+	return stat_in_root(fd, dir, &st) >= 0 && S_ISDIR(st.st_mode);
+}
+
+/* For each /boot or ESP line of a system whose device is on none of the
+ * disks: the one mounted filesystem that provably is it. With none, or
+ * more than one, nothing is guessed: the note says what to check. Runs
+ * once every system is known, so a filesystem another system's fstab
+ * names is never taken. */
+static int find_standins(struct identify *id) {
+	struct rsc_scan *scan = id->scan;
+	for (size_t si = 0; si < scan->n_systems; si++) {
+		struct rsc_system *s = &scan->systems[si];
+		for (size_t i = 0; i < s->n_fstab; i++) {
+			const char *t = s->fstab[i].target;
+			if (s->fstab_device[i] >= 0 || !(streq(t, "/boot") || streq(t, "/boot/efi") || streq(t, "/efi")))
+				continue;
+			if (!s->fstab_standin) {
+				if (!(s->fstab_standin = malloc(s->n_fstab * sizeof(int))))
+					return -ENOMEM;
+				for (size_t k = 0; k < s->n_fstab; k++)
+					s->fstab_standin[k] = -1;
+			}
+			_cleanup_strv_free_ char **found = NULL;
+			int dev = -1;
+			for (size_t m = 0; m < id->n_m; m++) {
+				int d = id->m[m].device;
+				if (id->m[m].fd < 0 || device_claimed(scan, d) ||
+				    !holds_system_boot(s, t, id->m[m].fd, scan->devices[d].type))
+					continue;
+				if (strv_extend(&found, scan->devices[d].name) < 0)
+					return -ENOMEM;
+				dev = d;
+			}
+			size_t n = strv_length(found);
+			_cleanup_free_ char *list = strv_join(found, ", ");
+			if (n == 1) {
+				s->fstab_standin[i] = dev;
+				note(s, "fstab names %s on %s, which is on none of the devices found; %s holds this system's "
+				     "%s and no fstab names it: it is taken for it", t, s->fstab[i].spec,
+				     scan->devices[dev].name, streq(t, "/boot") ? "kernels" : "EFI directory");
+			} else if (n > 1)
+				note(s, "fstab names %s on %s, which is on none of the devices found; %s all hold this "
+				     "system's %s and no fstab names them: check which one it is (blkid, ls) and correct "
+				     "the fstab line", t, s->fstab[i].spec, strna(list),
+				     streq(t, "/boot") ? "kernels" : "EFI directory");
+		}
+	}
+	return 0;
+}
+
 int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 	if (geteuid() != 0) {
 		log_warning(ctx, "Finding installed systems needs root (filesystems are mounted read-only to look "
@@ -782,6 +870,8 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 		if (r >= 0 && mt->top)
 			r = identify_btrfs_subvolumes(&id, mt, default_id);
 	}
+	if (r >= 0)
+		r = find_standins(&id);
 	teardown(&id);
 
 	if (setns(old_ns, CLONE_NEWNS) < 0 && r >= 0)

@@ -400,6 +400,16 @@ int mount_system_scanned(rsc_context *ctx, struct rsc_scan *scan, int si, const 
 		if ((r = rsc_step_pause(ctx, "mount: before a mount point")) < 0)
 			break;
 		int dev = s->fstab_device[todo[i] - s->fstab];
+		int standin = s->fstab_standin ? s->fstab_standin[todo[i] - s->fstab] : -1;
+		if (dev < 0 && standin >= 0) {
+			/* Mounted in its place, so that what diagnose says of the
+			 * kernels is about them, not about an empty directory. */
+			log_notice(ctx, "%s: fstab names %s on %s, which was not found; %s, the one filesystem holding "
+				   "this system's %s that no fstab names, is mounted there instead", s->id, todo[i]->target,
+				   todo[i]->spec, scan->devices[standin].name,
+				   streq(todo[i]->target, "/boot") ? "kernels" : "EFI directory");
+			dev = standin;
+		}
 		if (dev < 0) {
 			log_warning(ctx, "%s: fstab names %s on %s, which was not found; it stays unmounted%s", s->id,
 				    todo[i]->target, todo[i]->spec,

@@ -17,8 +17,11 @@
 #include <unistd.h>
 
 #include "bootfix.h"
+#include "cmdline.h"
+#include "confedit.h"
 #include "diagnose-internal.h"
 #include "fileio.h"
+#include "genconf.h"
 #include "profile.h"
 #include "rescue/repair.h"
 #include "scan-internal.h"
@@ -33,6 +36,7 @@ static const char *const kind_names[] = {
 	[RSC_ACTION_ESP_STUB] = "esp-stub",
 	[RSC_ACTION_RELABEL] = "relabel",
 	[RSC_ACTION_GRUB_INSTALL_BIOS] = "grub-install-bios",
+	[RSC_ACTION_EDIT_CONFIG] = "edit-config",
 };
 
 const char *rsc_action_kind_to_string(enum rsc_action_kind k) {
@@ -122,6 +126,8 @@ struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
 		strv_free(a->fixes);
 		free(a->kver);
 		free(a->content);
+		free(a->old_line);
+		free(a->finding_subject);
 		free(a->result);
 		free(a->disk_name);
 		free(a->disk);
@@ -175,12 +181,18 @@ static bool has(const struct rsc_diagnosis *d, enum rsc_finding_code code, const
 	return finding(d, code, subject);
 }
 
-/* Does action x repair finding f? */
-static bool action_fixes(const struct rsc_action *x, const struct rsc_finding *f) {
+/* Does action x repair finding f? defaults_stale: a stale root= in the
+ * command-line defaults stays (no edit could be planned for it), so a new
+ * menu would carry it again. */
+static bool action_fixes(const struct rsc_action *x, const struct rsc_finding *f, bool defaults_stale) {
 	if (x->kver && streq_ptr(x->kver, f->subject))
 		return true;
 	switch (x->kind) {
+	case RSC_ACTION_EDIT_CONFIG:
+		return x->fixes && streq(x->fixes[0], f->code) && streq_ptr(x->finding_subject, f->subject);
 	case RSC_ACTION_GRUB_CONFIG:
+		if (defaults_stale && IN_SET(f->id, RSC_FINDING_CMDLINE_ROOT_UNKNOWN, RSC_FINDING_CMDLINE_ROOT_OTHER))
+			return false;
 		return IN_SET(f->id, RSC_FINDING_CMDLINE_ROOT_UNKNOWN, RSC_FINDING_CMDLINE_ROOT_OTHER,
 			      RSC_FINDING_CMDLINE_LUKS_UNKNOWN, RSC_FINDING_CMDLINE_LV_UNKNOWN,
 			      RSC_FINDING_CMDLINE_RESUME_UNKNOWN, RSC_FINDING_BOOT_ENTRY_MISSING_FILE,
@@ -269,6 +281,289 @@ static int plan_grub_install(struct rsc_plan *p, int rootfd, const struct profil
 	return 0;
 }
 
+
+/* ---- the configuration behind a finding: one line changed ---- */
+
+/* An edit of line `line` of `path` from old to new, repairing finding f. */
+static int edit_action(struct rsc_plan *p, const struct rsc_finding *f, const char *path, unsigned line,
+		       const char *old, const char *new, const char *title, const char *why) {
+	struct rsc_action *a = action_new(p, RSC_ACTION_EDIT_CONFIG);
+	if (!a || strv_extend(&a->files, path) < 0 || set_str(&a->old_line, old) < 0 || set_str(&a->content, new) < 0 ||
+	    set_str(&a->title, title) < 0 || set_str(&a->why, why) < 0 || strv_extend(&a->fixes, f->code) < 0 ||
+	    set_str(&a->finding_subject, f->subject) < 0)
+		return -ENOMEM;
+	a->line = line;
+	return 0;
+}
+
+static int unfixed_because(struct rsc_plan *p, const struct rsc_finding *f, const char *why) {
+	char *t;
+	if (asprintf(&t, "%s (%s): %s; %s", f->code, f->subject, why, f->fix) < 0)
+		return -ENOMEM;
+	int r = strv_push(&p->unfixed, t);
+	if (r < 0)
+		free(t);
+	return r;
+}
+
+/* dracut tests " $list " == *\ $mod\ *: words are separated by spaces. */
+static bool list_has(const char *list, const char *word) {
+	size_t wl = strlen(word);
+	for (const char *q = list; q && *q;) {
+		q += strspn(q, " ");
+		size_t n = strcspn(q, " ");
+		if (n == wl && strncmp(q, word, wl) == 0)
+			return true;
+		q += n;
+	}
+	return false;
+}
+
+struct line_edit {
+	const struct rsc_assignment *by;
+	char **words;
+	bool add;       /* put the words into a dracutmodules= list, not take them out of an omit list */
+};
+
+/* generator-omits-root-module: dracut's --add cannot override its omit
+ * list, so the line that leaves the modules out is the thing to change,
+ * and only the module names in it (or the names missing from a
+ * dracutmodules= list). Every line that omits one of them counts: with
+ * one left, the next image lacks it still. All the lines are changed or
+ * none (a half-fixed configuration builds the same broken image):
+ * returns 1 when the edits were planned, 0 when a person must do it. */
+static int plan_generator_edits(rsc_context *ctx, struct rsc_plan *p, int rootfd, const struct rsc_system *s,
+				const struct rsc_finding *f) {
+	if (!streq_ptr(s->generator, "dracut"))
+		return unfixed_because(p, f, "only dracut's configuration is changed automatically"), 0;
+	/* The modules are the ones diagnose listed: "... dracut leaves out
+	 * crypt, lvm: FILE line N: ...". */
+	const char *m = strstr(f->evidence, "dracut leaves out ");
+	_cleanup_strv_free_ char **modules = NULL;
+	if (m) {
+		m += strlen("dracut leaves out ");
+		_cleanup_free_ char *list = strndup(m, strcspn(m, ":"));
+		if (!list || strv_split(list, ", ", &modules) < 0)
+			return -ENOMEM;
+	}
+	if (!modules)
+		return unfixed_because(p, f, "which modules are left out could not be read back"), 0;
+	struct genconf c = { 0 };
+	int r = genconf_read(ctx, rootfd, s->generator, &c);
+	if (r < 0)
+		return r;
+	struct line_edit edits[16];
+	size_t n = 0;
+	const char *problem = NULL;
+	/* The omit lines since the last plain assignment (which starts the
+	 * list afresh). */
+	size_t from = 0;
+	for (size_t i = 0; i < c.n_assignments; i++)
+		if (streq(c.assignments[i].key, "omit_dracutmodules") && !c.assignments[i].append)
+			from = i;
+	STRV_FOREACH(mod, modules) {
+		const struct rsc_assignment *by = NULL;
+		if (genconf_dracut_excludes(&c, *mod, &by) <= 0 || !by)
+			continue;
+		bool add = streq(by->key, "dracutmodules");
+		for (size_t i = add ? 0 : from; r >= 0 && i < c.n_assignments; i++) {
+			const struct rsc_assignment *a = &c.assignments[i];
+			if (add ? a != by : !(streq(a->key, "omit_dracutmodules") && list_has(a->text, *mod)))
+				continue;
+			size_t e = 0;
+			while (e < n && edits[e].by != a)
+				e++;
+			if (e == n) {
+				if (n == ELEMENTSOF(edits)) {
+					problem = "too many lines leave them out";
+					break;
+				}
+				edits[n++] = (struct line_edit){ .by = a, .add = add };
+			}
+			if (!strv_contains(edits[e].words, *mod) && strv_extend(&edits[e].words, *mod) < 0)
+				r = -ENOMEM;
+		}
+	}
+	/* Worked out first, planned only if every line can be changed. */
+	_cleanup_strv_free_ char **olds = NULL, **news = NULL;
+	for (size_t e = 0; r >= 0 && !problem && e < n; e++) {
+		const struct rsc_assignment *a = edits[e].by;
+		_cleanup_free_ char *text = NULL, *line = NULL, *new = NULL;
+		size_t size = 0;
+		int empty = 0, q;
+		if (read_file_in_root(rootfd, a->file, READ_FILE_MAX, &text, &size) < 0 || strlen(text) != size ||
+		    text_line(text, a->line, &line) < 0) {
+			problem = "a line that leaves them out could not be read back";
+			break;
+		}
+		q = edits[e].add ? assignment_add_words(line, a->key, edits[e].words, &new) :
+				   assignment_remove_words(line, a->key, edits[e].words, &new, &empty);
+		if (q == -ENOMEM)
+			r = q;
+		else if (q <= 0)
+			problem = "a line that leaves them out is not a plain quoted list on one line";
+		else if (empty) {
+			/* Nothing left to omit: the line commented out says what it
+			 * was, and leaves no empty assignment behind. */
+			free(new);
+			if (asprintf(&new, "# %s", line) < 0)
+				r = -ENOMEM;
+		}
+		if (r >= 0 && !problem && (strv_extend(&olds, line) < 0 || strv_extend(&news, new) < 0))
+			r = -ENOMEM;
+	}
+	for (size_t e = 0; r >= 0 && !problem && e < n; e++) {
+		const struct rsc_assignment *a = edits[e].by;
+		_cleanup_free_ char *mods = strv_join(edits[e].words, " "), *title = NULL, *why = NULL;
+		if (!mods || asprintf(&title, "Change %s line %u so dracut keeps %s", a->file, a->line, mods) < 0 ||
+		    asprintf(&why, "generator-omits-root-module: this line %s %s, which the root needs; dracut's --add "
+			     "cannot override an omit list, so every image (this repair's and the next kernel "
+			     "update's) would lack them until the line is changed%s", edits[e].add ?
+			     "lists dracut's modules without" : "leaves out", mods,
+			     startswith(a->file, "/usr/") ? " (a vendor file: a package update may bring the line back; "
+			     "a file of the same name in /etc/dracut.conf.d overrides it)" : "") < 0)
+			r = -ENOMEM;
+		else
+			r = edit_action(p, f, a->file, a->line, olds[e], news[e], title, why);
+	}
+	for (size_t e = 0; e < n; e++)
+		strv_free(edits[e].words);
+	genconf_done(&c);
+	if (r < 0)
+		return r;
+	if (problem || n == 0)
+		return unfixed_because(p, f, problem ? problem : "no line that leaves them out was found"), 0;
+	return 1;
+}
+
+/* The lines of path (in the root) that hold root=stale, each edited to
+ * drop it (replacement NULL) or to name replacement. only_keys: lines
+ * assigning one of these shell variables (NULL: every line that is not a
+ * comment). Returns how many edits were planned. */
+static int plan_cmdline_file_edits(struct rsc_plan *p, int rootfd, const struct rsc_finding *f, const char *path,
+				   const char *const *only_keys, const char *stale, const char *replacement) {
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+	if (read_file_in_root(rootfd, path, READ_FILE_MAX, &text, &size) < 0 || strlen(text) != size)
+		return 0;
+	int planned = 0, r = 0;
+	unsigned no = 0;
+	for (const char *l = text; r >= 0 && *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n')) {
+		no++;
+		_cleanup_free_ char *line = strndup(l, strcspn(l, "\n")), *new = NULL;
+		if (!line)
+			return -ENOMEM;
+		const char *t = line + strspn(line, " \t");
+		if (*t == '#')
+			continue;
+		if (only_keys) {
+			bool ok = false;
+			t = startswith(t, "export ") ? t + 7 + strspn(t + 7, " \t") : t;
+			for (const char *const *k = only_keys; *k && !ok; k++) {
+				const char *e = startswith(t, *k);
+				ok = e && (*e == '=' || (e[0] == '+' && e[1] == '='));
+			}
+			if (!ok)
+				continue;
+		}
+		int q = cmdline_line_set_param(line, "root", stale, replacement, &new);
+		if (q < 0)
+			return q;
+		if (q == 0)
+			continue;
+		_cleanup_free_ char *title = NULL, *why = NULL;
+		if (replacement ? asprintf(&title, "Correct root= in %s line %u to root=%s", path, no, replacement) < 0 :
+				  asprintf(&title, "Take the stale root=%s out of %s line %u", stale, path, no) < 0)
+			return -ENOMEM;
+		if (replacement ? asprintf(&why, "cmdline-default-root-unknown: new boot entries are made from this "
+					   "line, and root=%s is on none of the disks; the root fstab names is %s",
+					   stale, replacement) < 0 :
+				  asprintf(&why, "cmdline-default-root-unknown: grub-mkconfig writes root= for the system's "
+					   "own root into every entry and then this line's root=%s, which is on none of "
+					   "the disks and, being last, is the one the kernel uses; without it the right "
+					   "one counts", stale) < 0)
+			return -ENOMEM;
+		r = edit_action(p, f, path, no, line, new, title, why);
+		planned++;
+	}
+	return r < 0 ? r : planned;
+}
+
+/* cmdline-default-root-unknown: the line of the defaults holding the
+ * stale root=. In GRUB's defaults it is taken out (grub-mkconfig writes
+ * the root's own root= in front of it, so the entries come out right and
+ * stay right if the root moves again); /etc/kernel/cmdline is the whole
+ * command line of new entries, so there it is corrected to the root fstab
+ * names. Returns 1 when planned, 0 when left to a person. */
+static int plan_cmdline_default_edits(rsc_context *ctx, struct rsc_plan *p, int rootfd, const struct rsc_system *s,
+				      const struct rsc_finding *f) {
+	struct cmdline_defaults d = { 0 };
+	int r = cmdline_defaults_read(ctx, rootfd, &d);
+	if (r < 0)
+		return r;
+	bool kernel = streq_ptr(f->subject, "/etc/kernel/cmdline");
+	const struct cmdline_param *stale = cmdline_last(kernel ? &d.kernel : &d.grub, "root");
+	_cleanup_free_ char *value = stale ? strdup(stale->value) : NULL;
+	cmdline_defaults_done(&d);
+	if (!value)
+		return unfixed_because(p, f, "the stale root= could not be read back"), 0;
+	if (kernel) {
+		const char *spec = NULL;
+		for (size_t i = 0; i < s->n_fstab && !spec; i++)
+			if (streq(s->fstab[i].target, "/"))
+				spec = s->fstab[i].spec;
+		if (!spec)
+			return unfixed_because(p, f, "fstab names no root to put there"), 0;
+		r = plan_cmdline_file_edits(p, rootfd, f, "/etc/kernel/cmdline", NULL, value, spec);
+	} else {
+		static const char *const keys[] = { "GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", NULL };
+		_cleanup_strv_free_ char **dropins = NULL;
+		r = conf_dir_list(rootfd, "/etc/default/grub.d", ".cfg", &dropins);
+		if (r >= 0)
+			r = plan_cmdline_file_edits(p, rootfd, f, "/etc/default/grub", keys, value, NULL);
+		STRV_FOREACH(x, dropins) {
+			_cleanup_free_ char *path = path_join("/etc/default/grub.d", *x);
+			if (!path)
+				return -ENOMEM;
+			int q = r < 0 ? r : plan_cmdline_file_edits(p, rootfd, f, path, keys, value, NULL);
+			r = q < 0 ? q : r + q;
+		}
+	}
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return unfixed_because(p, f, "no line holding it literally was found (set through another variable?)"), 0;
+	return 1;
+}
+
+
+/* fstab-device-missing with the one filesystem that provably is it: the
+ * line's device field (and nothing else) names that filesystem. */
+static int plan_fstab_edit(rsc_context *ctx, struct rsc_plan *p, int rootfd, const struct rsc_system *s,
+			   const struct rsc_finding *f) {
+	const struct rsc_fstab_entry *e = NULL;
+	for (size_t i = 0; i < s->n_fstab && !e; i++)
+		if (streq(s->fstab[i].target, f->subject))
+			e = &s->fstab[i];
+	_cleanup_free_ char *text = NULL, *line = NULL, *new = NULL, *title = NULL, *why = NULL;
+	size_t size = 0;
+	if (!e || read_file_in_root(rootfd, "/etc/fstab", READ_FILE_MAX, &text, &size) < 0 || strlen(text) != size ||
+	    text_line(text, e->line, &line) < 0)
+		return unfixed_because(p, f, "its fstab line could not be read back"), 0;
+	/* The first field, as written (blanks before it kept). */
+	size_t lead = strspn(line, " \t"), len = strcspn(line + lead, " \t");
+	if (len != strlen(e->spec) || strncmp(line + lead, e->spec, len) != 0)
+		return unfixed_because(p, f, "its fstab line does not start with the device it names"), 0;
+	if (asprintf(&new, "%.*s%s%s", (int)lead, line, f->replacement, line + lead + len) < 0 ||
+	    asprintf(&title, "Point /etc/fstab line %u (%s) at %s", e->line, e->target, f->replacement) < 0 ||
+	    asprintf(&why, "fstab-device-missing: %s is on none of the disks (the filesystem was made anew); %s is "
+		     "the one filesystem that holds what %s holds for this system and that no fstab line names "
+		     "(it was mounted there for this diagnosis)", e->spec, f->replacement, e->target) < 0)
+		return -ENOMEM;
+	int r = edit_action(p, f, "/etc/fstab", e->line, line, new, title, why);
+	return r < 0 ? r : 1;
+}
+
 int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc_diagnosis *d, const char *root_dir,
 		  struct rsc_plan **ret) {
 	_cleanup_close_ int rootfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -298,7 +593,31 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 	bool grub = s->bootloader && startswith(s->bootloader, "grub");
 	const char *grub_cfg = s->grub_cfg ? s->grub_cfg : prof ? profile_get(prof, "grub_cfg_bios") : NULL;
 	const char *mkconfig_t = prof ? profile_get(prof, "grub_mkconfig") : NULL;
-	bool need_menu = false, wrote_boot = false;
+	bool need_menu = false, wrote_boot = false, defaults_stale = false, skip_rebuild = false;
+
+	/* The causes first: configuration lines the steps after them depend
+	 * on (a rebuild honours the generator's configuration, a new menu the
+	 * command-line defaults). */
+	for (size_t i = 0; r >= 0 && i < d->n_findings; i++) {
+		const struct rsc_finding *f = &d->findings[i];
+		if (f->id == RSC_FINDING_GENERATOR_OMITS_ROOT_MODULE) {
+			r = plan_generator_edits(ctx, p, rootfd, s, f);
+			/* Rebuilding from the configuration as it is would make the
+			 * same broken image again: then a person fixes it first. */
+			skip_rebuild = skip_rebuild || r == 0;
+		} else if (f->id == RSC_FINDING_FSTAB_DEVICE_MISSING && f->replacement) {
+			r = plan_fstab_edit(ctx, p, rootfd, s, f);
+		} else if (f->id == RSC_FINDING_CMDLINE_DEFAULT_ROOT_UNKNOWN) {
+			bool kernel = streq_ptr(f->subject, "/etc/kernel/cmdline");
+			r = plan_cmdline_default_edits(ctx, p, rootfd, s, f);
+			if (!kernel) {
+				defaults_stale = defaults_stale || r == 0;
+				need_menu = need_menu || r > 0;
+			}
+		}
+	}
+	if (r > 0)
+		r = 0;
 
 	/* Kernels that cannot boot and cannot be rebuilt offline: out of the
 	 * menu, if a complete kernel remains to boot. */
@@ -342,7 +661,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		for (size_t c = 0; c < ELEMENTSOF(image_codes) && !code; c++)
 			if (has(d, image_codes[c], k->version))
 				code = rsc_finding_code_to_string(image_codes[c]);
-		if (!code || !k->image || !k->has_modules || !rebuild_t)
+		if (!code || !k->image || !k->has_modules || !rebuild_t || skip_rebuild)
 			continue;
 		_cleanup_free_ char *image = k->initramfs ? strdup(k->initramfs) :
 					    fill(prof && profile_get(prof, "initramfs") ? profile_get(prof, "initramfs") :
@@ -495,7 +814,7 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 	/* Each action names the findings it fixes. */
 	for (size_t a = 0; r >= 0 && a < p->n_actions; a++)
 		for (size_t i = 0; r >= 0 && i < d->n_findings; i++)
-			if (action_fixes(&p->actions[a], &d->findings[i]) &&
+			if (action_fixes(&p->actions[a], &d->findings[i], defaults_stale) &&
 			    !strv_contains(p->actions[a].fixes, d->findings[i].code))
 				r = strv_extend(&p->actions[a].fixes, d->findings[i].code);
 
@@ -515,8 +834,14 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		bool covered = false;
 		for (size_t a = 0; a < p->n_actions && !covered; a++) {
 			const struct rsc_action *x = &p->actions[a];
-			covered = action_fixes(x, f);
+			covered = action_fixes(x, f, defaults_stale);
 		}
+		/* Already said, with the reason it is left to a person. */
+		_cleanup_free_ char *said = NULL;
+		if (asprintf(&said, "%s (%s): ", f->code, f->subject) < 0)
+			r = -ENOMEM;
+		STRV_FOREACH(x, p->unfixed)
+			covered = covered || (said && startswith(*x, said));
 		if (!covered)
 			r = unfixed(p, f);
 	}
@@ -592,6 +917,29 @@ static void write_action_shell(FILE *f, const struct rsc_action *a) {
 			fputc(' ', f);
 			shell_word(f, *x);
 		}
+		fputc('\n', f);
+		break;
+	}
+	case RSC_ACTION_EDIT_CONFIG: {
+		fprintf(f, "#    line %u now:   %s\n#    line %u after: %s\n", a->line, a->old_line, a->line, a->content);
+		fputs("cp -a \"$R\"", f);
+		shell_word(f, a->files[0]);
+		fputs(" \"$J/\"\n", f);
+		/* sed's "Nc\\text" replaces line N with text, in which a
+		 * backslash must be doubled. */
+		_cleanup_free_ char *script = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&script, &len);
+		if (!m)
+			break;
+		fprintf(m, "%uc\\", a->line);
+		for (const char *c = a->content; *c; c++)
+			fputs(*c == '\\' ? "\\\\" : (char[]){ *c, 0 }, m);
+		fclose(m);
+		fputs("sed -i ", f);
+		shell_word(f, strempty(script));
+		fputs(" \"$R\"", f);
+		shell_word(f, a->files[0]);
 		fputc('\n', f);
 		break;
 	}
@@ -720,6 +1068,14 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 			json_object_array_add(states, st);
 		}
 		json_object_object_add(j, "file_states", states);
+		if (a->kind == RSC_ACTION_EDIT_CONFIG) {
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "file", json_object_new_string(a->files[0]));
+			json_object_object_add(e, "line", json_object_new_int((int)a->line));
+			json_object_object_add(e, "old", json_object_new_string(a->old_line));
+			json_object_object_add(e, "new", json_object_new_string(a->content));
+			json_object_object_add(j, "edit", e);
+		}
 		char *sh = rsc_action_shell(a);
 		json_object_object_add(j, "shell", sh ? json_object_new_string(sh) : NULL);
 		free(sh);

@@ -75,6 +75,7 @@ static void system_done(struct rsc_system *s) {
 	free(s->profile);
 	rsc_fstab_free(s->fstab, s->n_fstab);
 	free(s->fstab_device);
+	free(s->fstab_standin);
 	rsc_crypttab_free(s->crypttab, s->n_crypttab);
 	free(s->crypttab_device);
 	for (size_t i = 0; i < s->n_kernels; i++) {

@@ -18,11 +18,13 @@
 #include <cmocka.h>
 
 #include "cmdline.h"
+#include "confedit.h"
 #include "genconf.h"
 #include "macro.h"
 #include "rescue/diagnose.h"
 #include "rescue/initramfs.h"
 #include "rescue/parse.h"
+#include "rescue/repair.h"
 #include "rescue/scan.h"
 #include "strv.h"
 
@@ -442,6 +444,333 @@ static void test_diagnose_generator(void **state) {
 	rsc_diagnosis_free(d);
 }
 
+
+/* ---- the repairs of the configuration: plan, apply, undo ---- */
+
+/* A copy of a fixture root to change. */
+static char *copy_root(const char *name) {
+	char *dir = strdup("/tmp/rescue-test-repair.XXXXXX"), cmd[1200];
+	assert_non_null(dir);
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cp -a '" ROOTS "/%s/.' '%s/'", name, dir);
+	assert_int_equal(system(cmd), 0);
+	return dir;
+}
+
+static char *slurp(const char *root, const char *path) {
+	char p[1024];
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	FILE *f = fopen(p, "re");
+	assert_non_null(f);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+static mode_t mode_of(const char *root, const char *path) {
+	char p[1024];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* Diagnosis and plan of the system at root against made-up devices. */
+static struct rsc_plan *plan_with(const char *root, const char *const *uuids, struct rsc_diagnosis **ret_d) {
+	struct rsc_scan_options so = { .root_dir = root };
+	struct rsc_scan *at = NULL;
+	assert_int_equal(rsc_scan_run(ctx, &so, &at), 0);
+	struct rsc_device devs[8] = { 0 };
+	size_t n = 0;
+	for (; uuids[n] && n < ELEMENTSOF(devs); n++)
+		devs[n] = (struct rsc_device){ .kind = RSC_DEVICE_PARTITION, .parent = -1, .name = (char *)uuids[n],
+					       .uuid = (char *)uuids[n], .type = (char *)"ext4" };
+	struct rsc_scan scan = { .devices = devs, .n_devices = n };
+	struct rsc_diagnosis *d = NULL;
+	assert_int_equal(rsc_diagnose(ctx, &scan, &at->systems[0], root, &d), 0);
+	struct rsc_plan *p = NULL;
+	assert_int_equal(rsc_plan_make(ctx, &at->systems[0], d, root, &p), 0);
+	rsc_scan_free(at);
+	*ret_d = d;
+	return p;
+}
+
+static size_t count_kind(const struct rsc_plan *p, enum rsc_action_kind k) {
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_actions; i++)
+		n += p->actions[i].kind == k;
+	return n;
+}
+
+static bool unfixed_has(const struct rsc_plan *p, const char *part) {
+	STRV_FOREACH(x, p->unfixed)
+		if (strstr(*x, part))
+			return true;
+	return false;
+}
+
+/* Applies only the plan's first n actions (the configuration edits; the
+ * others run the system's tools, which a fixture root does not have). */
+static int apply_first(struct rsc_plan *p, size_t n, const char *root) {
+	size_t all = p->n_actions;
+	p->n_actions = n;
+	int r = rsc_plan_apply(ctx, p, root);
+	p->n_actions = all;
+	return r;
+}
+
+static void test_repair_generator_omit(void **state) {
+	static const char *const present[] = { "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", NULL };
+	static const char *const conf = "/etc/dracut.conf.d/90-slim.conf";
+	char *root = copy_root("debian-dracut-config");
+	char *before = slurp(root, conf);
+	mode_t mode = mode_of(root, conf);
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, present, &d);
+	/* The line that omits crypt and lvm changes first, the rebuild after. */
+	assert_true(p->n_actions >= 2);
+	struct rsc_action *a = &p->actions[0];
+	assert_int_equal(a->kind, RSC_ACTION_EDIT_CONFIG);
+	assert_string_equal(a->files[0], conf);
+	assert_int_equal(a->line, 4);
+	assert_string_equal(a->old_line, "omit_dracutmodules+=\" crypt lvm \"");
+	assert_string_equal(a->content, "# omit_dracutmodules+=\" crypt lvm \"");
+	assert_string_equal(a->fixes[0], "generator-omits-root-module");
+	assert_non_null(strstr(a->title, "90-slim.conf line 4"));
+	char *sh = rsc_action_shell(a);
+	assert_non_null(strstr(sh, "sed -i '4c\\# omit_dracutmodules+=\" crypt lvm \"' \"$R\"/etc/dracut.conf.d/90-slim.conf"));
+	free(sh);
+	assert_int_equal(p->actions[1].kind, RSC_ACTION_REBUILD_INITRAMFS);
+	assert_false(unfixed_has(p, "generator-omits-root-module"));
+
+	/* Applied: that line alone changed, and dracut keeps the modules. */
+	assert_int_equal(apply_first(p, 1, root), 0);
+	assert_int_equal(p->actions[0].status, RSC_ACTION_DONE);
+	char *after = slurp(root, conf);
+	assert_string_equal(after, "# A smaller image: we do not use network boot\nomit_dracutmodules+=\" nfs iscsi \"\n"
+			    "add_drivers+=\" virtio_blk \"\n# omit_dracutmodules+=\" crypt lvm \"\n");
+	assert_int_equal(mode_of(root, conf), mode);
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct genconf c = { 0 };
+	const struct rsc_assignment *by = NULL;
+	assert_int_equal(genconf_read(ctx, fd, "dracut", &c), 0);
+	assert_int_equal(genconf_dracut_excludes(&c, "crypt", &by), 0);
+	assert_int_equal(genconf_dracut_excludes(&c, "lvm", &by), 0);
+	assert_int_equal(genconf_dracut_excludes(&c, "nfs", &by), 1);
+	genconf_done(&c);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	/* Diagnosed again: the cause is gone (the image is rebuilt by the
+	 * step after it, which needs the real dracut). */
+	p = plan_with(root, present, &d);
+	assert_false(has_finding(d, "generator-omits-root-module", NULL));
+	assert_int_equal(count_kind(p, RSC_ACTION_EDIT_CONFIG), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+
+	/* Undone: byte for byte, and the mode with it. */
+	assert_true(rsc_journal_undo(ctx, root, NULL) >= 1);
+	char *undone = slurp(root, conf);
+	assert_string_equal(undone, before);
+	assert_int_equal(mode_of(root, conf), mode);
+	free(after), free(undone);
+
+	/* Negative control: the line changed after the plan was made; the
+	 * edit refuses and writes nothing. */
+	p = plan_with(root, present, &d);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s%s", root, conf);
+	FILE *f = fopen(path, "ae");
+	fputs("# touched\n", f);
+	fclose(f);
+	char *touched = slurp(root, conf);
+	f = fopen(path, "we");
+	fputs(touched, f);
+	fclose(f);
+	/* Line 4 is the same: applied. Now change line 4 itself. */
+	f = fopen(path, "we");
+	fputs("# A smaller image: we do not use network boot\nomit_dracutmodules+=\" nfs iscsi \"\n"
+	      "add_drivers+=\" virtio_blk \"\nomit_dracutmodules+=\" crypt lvm mdraid \"\n", f);
+	fclose(f);
+	char *changed = slurp(root, conf);
+	assert_true(apply_first(p, 1, root) < 0);
+	assert_int_equal(p->actions[0].status, RSC_ACTION_FAILED);
+	assert_non_null(strstr(p->actions[0].result, "not what the plan showed"));
+	char *still = slurp(root, conf);
+	assert_string_equal(still, changed);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	free(touched), free(changed), free(still);
+
+	/* Negative control: a line whose list a person must read (a command
+	 * substitution) is not edited, and no rebuild is planned that would
+	 * make the same broken image; a person is told which line. */
+	f = fopen(path, "we");
+	fputs("omit_dracutmodules+=\" $(echo crypt) lvm \"\n", f);
+	fclose(f);
+	p = plan_with(root, present, &d);
+	assert_true(has_finding(d, "generator-omits-root-module", NULL));
+	assert_int_equal(count_kind(p, RSC_ACTION_EDIT_CONFIG), 0);
+	assert_int_equal(count_kind(p, RSC_ACTION_REBUILD_INITRAMFS), 0);
+	assert_true(unfixed_has(p, "generator-omits-root-module (/etc/dracut.conf.d/90-slim.conf): a line that leaves "
+				   "them out is not a plain quoted list"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	free(before);
+	close(fd);
+	remove_root(root);
+}
+
+static void test_repair_cmdline_default(void **state) {
+	static const char *const present[] = { "6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+					       "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", NULL };
+	static const char *const cfg = "/etc/default/grub.d/50-root.cfg";
+	char *root = copy_root("debian-cmdline-default");
+	char *before = slurp(root, cfg), *grub_before = slurp(root, "/etc/default/grub");
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, present, &d);
+	assert_true(p->n_actions >= 2);
+	struct rsc_action *a = &p->actions[0];
+	assert_int_equal(a->kind, RSC_ACTION_EDIT_CONFIG);
+	assert_string_equal(a->files[0], cfg);
+	assert_int_equal(a->line, 2);
+	assert_string_equal(a->old_line,
+			    "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX root=UUID=0badc0de-0000-4000-8000-000000000000\"");
+	assert_string_equal(a->content, "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX\"");
+	/* Then the menu from the corrected defaults; both findings covered. */
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_CONFIG), 1);
+	assert_false(unfixed_has(p, "cmdline-default-root-unknown"));
+	assert_false(unfixed_has(p, "cmdline-root-unknown"));
+	size_t edits = count_kind(p, RSC_ACTION_EDIT_CONFIG);
+	assert_int_equal(edits, 1);
+	assert_int_equal(apply_first(p, edits, root), 0);
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct cmdline_defaults cd = { 0 };
+	assert_int_equal(cmdline_defaults_read(ctx, fd, &cd), 0);
+	/* grub-mkconfig's own root= is the last one now. */
+	assert_null(cmdline_last(&cd.grub, "root"));
+	cmdline_defaults_done(&cd);
+	char *grub_after = slurp(root, "/etc/default/grub");
+	assert_string_equal(grub_after, grub_before);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	p = plan_with(root, present, &d);
+	assert_false(has_finding(d, "cmdline-default-root-unknown", NULL));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	assert_true(rsc_journal_undo(ctx, root, NULL) >= 1);
+	char *undone = slurp(root, cfg);
+	assert_string_equal(undone, before);
+	free(undone), free(grub_after);
+
+	/* /etc/kernel/cmdline is the whole command line of new entries: the
+	 * stale root= is corrected there to the root fstab names. */
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/etc/kernel", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/etc/kernel/cmdline", root);
+	FILE *f = fopen(path, "we");
+	fputs("# written by the installer\nroot=UUID=0badc0de-0000-4000-8000-000000000000 ro quiet\n", f);
+	fclose(f);
+	p = plan_with(root, present, &d);
+	bool found = false;
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == RSC_ACTION_EDIT_CONFIG && strcmp(p->actions[i].files[0], "/etc/kernel/cmdline") == 0) {
+			assert_int_equal(p->actions[i].line, 2);
+			assert_string_equal(p->actions[i].content, "root=UUID=6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b ro quiet");
+			found = true;
+		}
+	assert_true(found);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	unlink(path);
+
+	/* Negative control: the root= in the defaults is on a disk: nothing
+	 * to edit. */
+	static const char *const all[] = { "6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b", "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b",
+					   "0badc0de-0000-4000-8000-000000000000", NULL };
+	p = plan_with(root, all, &d);
+	assert_int_equal(count_kind(p, RSC_ACTION_EDIT_CONFIG), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+
+	/* Negative control: root= set through another variable cannot be
+	 * taken out of a line: a person is told, and the menu is not
+	 * claimed to fix the stale root= it would write again. */
+	f = fopen(path, "we");
+	fclose(f);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s%s", root, cfg);
+	f = fopen(path, "we");
+	fputs("STALE=\"root=UUID=0badc0de-0000-4000-8000-000000000000\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX $STALE\"\n", f);
+	fclose(f);
+	p = plan_with(root, present, &d);
+	assert_true(has_finding(d, "cmdline-default-root-unknown", NULL));
+	assert_int_equal(count_kind(p, RSC_ACTION_EDIT_CONFIG), 0);
+	assert_true(unfixed_has(p, "cmdline-default-root-unknown"));
+	assert_true(unfixed_has(p, "cmdline-root-unknown"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	free(before), free(grub_before);
+	close(fd);
+	remove_root(root);
+}
+
+/* The line edits themselves. */
+static void test_confedit(void **state) {
+	char *o = NULL;
+	int empty = -1;
+	char *crypt_lvm[] = { (char *)"crypt", (char *)"lvm", NULL };
+	assert_int_equal(assignment_remove_words("omit_dracutmodules+=\" nfs crypt lvm \" # slim", "omit_dracutmodules",
+						 crypt_lvm, &o, &empty), 1);
+	assert_string_equal(o, "omit_dracutmodules+=\" nfs \" # slim");
+	assert_int_equal(empty, 0);
+	free(o);
+	assert_int_equal(assignment_remove_words("omit_dracutmodules='crypt'", "omit_dracutmodules", crypt_lvm, &o, &empty), 1);
+	assert_string_equal(o, "omit_dracutmodules=''");
+	assert_int_equal(empty, 1);
+	free(o);
+	/* Not the word: "cryptsetup" stays; nothing changes. */
+	assert_int_equal(assignment_remove_words("omit_dracutmodules+=\" cryptsetup \"", "omit_dracutmodules", crypt_lvm, &o,
+						 NULL), 0);
+	/* Forms a person must read. */
+	assert_int_equal(assignment_remove_words("omit_dracutmodules+=\" crypt", "omit_dracutmodules", crypt_lvm, &o, NULL),
+			 -EINVAL);
+	assert_int_equal(assignment_remove_words("omit_dracutmodules+=\" crypt \"; x=1", "omit_dracutmodules", crypt_lvm, &o,
+						 NULL), -EINVAL);
+	assert_int_equal(assignment_remove_words("omit_dracutmodules+=crypt", "omit_dracutmodules", crypt_lvm, &o, NULL),
+			 -EINVAL);
+	assert_int_equal(assignment_remove_words("omit_dracutmodules+=\"`x` crypt\"", "omit_dracutmodules", crypt_lvm, &o,
+						 NULL), -EINVAL);
+	assert_int_equal(assignment_add_words("dracutmodules=\"base rootfs-block\"", "dracutmodules", crypt_lvm, &o), 1);
+	assert_string_equal(o, "dracutmodules=\"base rootfs-block crypt lvm\"");
+	free(o);
+	assert_int_equal(assignment_add_words("dracutmodules+=\" lvm \"", "dracutmodules", crypt_lvm, &o), 1);
+	assert_string_equal(o, "dracutmodules+=\" lvm crypt \"");
+	free(o);
+	assert_int_equal(cmdline_line_set_param("GRUB_CMDLINE_LINUX=\"root=/dev/sdz1 quiet root=/dev/sdz10\"", "root",
+						"/dev/sdz1", NULL, &o), 1);
+	assert_string_equal(o, "GRUB_CMDLINE_LINUX=\"quiet root=/dev/sdz10\"");
+	free(o);
+	assert_int_equal(cmdline_line_set_param("ro root=/dev/sdz1", "root", "/dev/sdz1", "UUID=x", &o), 1);
+	assert_string_equal(o, "ro root=UUID=x");
+	free(o);
+	assert_int_equal(cmdline_line_set_param("ro xroot=/dev/sdz1", "root", "/dev/sdz1", NULL, &o), 0);
+	assert_int_equal(text_line("a\nb\n", 2, &o), 0);
+	assert_string_equal(o, "b");
+	free(o);
+	assert_int_equal(text_line("a\nb\n", 3, &o), -ENOENT);
+	assert_int_equal(text_replace_line("a\nb\nc", 3, "C", &o), 0);
+	assert_string_equal(o, "a\nb\nC");
+	free(o);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_assignments_chain, reset),
@@ -455,6 +784,9 @@ int main(void) {
 		cmocka_unit_test_setup(test_genconf_compression_names, reset),
 		cmocka_unit_test_setup(test_diagnose_cmdline_defaults, reset),
 		cmocka_unit_test_setup(test_diagnose_generator, reset),
+		cmocka_unit_test_setup(test_confedit, reset),
+		cmocka_unit_test_setup(test_repair_generator_omit, reset),
+		cmocka_unit_test_setup(test_repair_cmdline_default, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -73,6 +73,10 @@ struct rsc_finding {
 	char *evidence;         /* the facts: paths, sizes, UUIDs, the line of a file */
 	char *explanation;      /* in plain words, for someone learning */
 	char *fix;              /* what repairs it */
+	/* fstab-device-missing: the device spec ("UUID=...") of the one
+	 * filesystem that provably is the missing one (mounted in its place),
+	 * NULL when there is none or more than one */
+	char *replacement;
 };
 
 /* A disk whose BIOS boot path was read (the disks holding the system's

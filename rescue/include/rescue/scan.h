@@ -103,6 +103,10 @@ struct rsc_system {
 	struct rsc_fstab_entry *fstab;
 	size_t n_fstab;
 	int *fstab_device;      /* per fstab entry: device index, -1 not found */
+	/* per fstab entry whose device is not found (/boot, the ESP): the one
+	 * filesystem that provably is it (holds this system's kernels, or its
+	 * EFI directory, and no fstab line of any system names it), else -1 */
+	int *fstab_standin;
 	struct rsc_crypttab_entry *crypttab;
 	size_t n_crypttab;
 	int *crypttab_device;

@@ -68,7 +68,7 @@ check_image() {
 # rescue step).
 manifest() {
 	local out=$1 rel=${KVER%-amd64} m=/tmp/manifest.$$
-	local paths=(boot etc/default/grub etc/fstab etc/crypttab etc/kernel etc/dracut.conf.d
+	local paths=(boot etc/default/grub etc/default/grub.d etc/fstab etc/crypttab etc/kernel etc/dracut.conf.d
 		etc/initramfs-tools/conf.d)
 	(
 		cd "$ROOT" || exit 1
