@@ -20,52 +20,10 @@ set -uo pipefail
 . "$(dirname "$0")/lib/harness.sh"
 . "$(dirname "$0")/lib/iso.sh"
 . "$(dirname "$0")/lib/scenario.sh"
-command -v tmux >/dev/null && command -v mcopy >/dev/null && command -v jq >/dev/null \
-	|| die "tmux, mtools and jq are needed (tools/install-deps.sh)"
-vm_setup
-rescue_iso
+. "$(dirname "$0")/lib/wizard.sh"
 name=b1-02-missing-initramfs
-scenario_load "$name"
-scenario_broken "$name" || die "no broken image for $name"
-
-stick=$VM_DIR/stick.img
-cp --sparse=always "$RESCUE_ISO" "$stick"
-off=$(iso_part_offset "$stick" 3) || die "the ISO has no third partition"
-work=$VM_DIR/work.qcow2
-overlay "$BROKEN" "$work"
-
-# The terminal: a tmux pane that shows the serial stream from the
-# wizard's start on.
-tsock=$VM_DIR/tmux.sock
-T() { tmux -S "$tsock" "$@"; }
-# On a failure the screens seen so far go with the serial log.
-keep_screens() {
-	local rc=$?
-	T kill-server 2>/dev/null || true
-	if [ "$rc" -ne 0 ] && ls "$VM_DIR"/[0-9]*.txt >/dev/null 2>&1; then
-		mkdir -p "$VM_KEEP/iso-wizard-repair" && cp "$VM_DIR"/[0-9]*.txt "$VM_DIR/screen.txt" "$VM_KEEP/iso-wizard-repair/" 2>/dev/null
-		echo "screens kept in $VM_KEEP/iso-wizard-repair/" >&2
-	fi
-	vm_cleanup
-}
-trap keep_screens EXIT
-screen() { T capture-pane -p -t ser > "$VM_DIR/screen.txt" 2>/dev/null; }
-# wait_for REGEX [SECONDS]: until the screen shows it; else the screen is
-# kept with the log and the test fails.
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-120} * 5; i++)); do
-		screen && grep -Eq -- "$1" "$VM_DIR/screen.txt" && return 0
-		vm_alive || break
-		sleep 0.2
-	done
-	echo "--- screen:"; cat "$VM_DIR/screen.txt"
-	vm_keep_log "waited for '$1'"
-	die "the wizard never showed '$1'"
-}
-# key TEXT: bytes to the serial line, as a terminal sends them.
-key() { printf '%b' "$1" >&"$VM_SIN"; sleep 0.5; }
-shot() { screen; cp "$VM_DIR/screen.txt" "$VM_DIR/$1.txt"; }
+# The stick, the overlay of the broken image, the tmux pane and its helpers.
+wizard_setup iso-wizard-repair "$name"
 
 t0=$SECONDS
 mem=${ISO_WIZARD_MEM:-384}
