@@ -119,8 +119,14 @@ echo "options usb-storage delay_use=0" > "$root/etc/modprobe.d/rescue.conf"
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$here" log -1 --format=%ct 2>/dev/null || stat -c %Y "$here/../VERSION")
 fi
+# The archive's last entry: when the kernel runs out of memory unpacking
+# it ("Initramfs unpacking failed"), it boots what it got so far, and init
+# tells the missing end by this file's absence (instead of carrying on
+# with half a userland).
+echo "$(cat "$here/../VERSION" 2>/dev/null || echo 0)" > "$root/.rescue-complete"
 find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) \
+(cd "$root" && { find . -mindepth 1 ! -path ./.rescue-complete | LC_ALL=C sort; echo ./.rescue-complete; } |
+	cpio -o -H newc --quiet --reproducible) \
 	| zstd -q -T0 "-${ZSTD_LEVEL:-9}" > "$out/initrd.img.tmp"
 {
 	cat "$work/manifest"
