@@ -594,6 +594,9 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 	const char *grub_cfg = s->grub_cfg ? s->grub_cfg : prof ? profile_get(prof, "grub_cfg_bios") : NULL;
 	const char *mkconfig_t = prof ? profile_get(prof, "grub_mkconfig") : NULL;
 	bool need_menu = false, wrote_boot = false, defaults_stale = false, skip_rebuild = false;
+	/* Why no image is rebuilt although one is broken: said in place of
+	 * the rebuild command, which would only make the same image again. */
+	const char *rebuild_blocked = NULL;
 
 	/* The causes first: configuration lines the steps after them depend
 	 * on (a rebuild honours the generator's configuration, a new menu the
@@ -604,7 +607,18 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			r = plan_generator_edits(ctx, p, rootfd, s, f);
 			/* Rebuilding from the configuration as it is would make the
 			 * same broken image again: then a person fixes it first. */
-			skip_rebuild = skip_rebuild || r == 0;
+			if (r == 0) {
+				skip_rebuild = true;
+				rebuild_blocked = "not rebuilt: dracut's configuration leaves out what the root needs, "
+						  "and a rebuild would make the same image (see generator-omits-root-module)";
+			}
+		} else if (f->id == RSC_FINDING_GENERATOR_COMPRESSION_UNSUPPORTED) {
+			/* An image rebuilt now would be compressed the same way the
+			 * kernel cannot unpack: the setting is a person's to change
+			 * first (the finding says how), then the rebuild. */
+			skip_rebuild = true;
+			rebuild_blocked = "not rebuilt: the generator would compress it in a format this kernel cannot "
+					  "unpack (see generator-compression-unsupported); change that setting first";
 		} else if (f->id == RSC_FINDING_FSTAB_DEVICE_MISSING && f->replacement) {
 			r = plan_fstab_edit(ctx, p, rootfd, s, f);
 		} else if (f->id == RSC_FINDING_CMDLINE_DEFAULT_ROOT_UNKNOWN) {
@@ -842,7 +856,16 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 			r = -ENOMEM;
 		STRV_FOREACH(x, p->unfixed)
 			covered = covered || (said && startswith(*x, said));
-		if (!covered)
+		bool image = false;
+		for (size_t c = 0; c < ELEMENTSOF(image_codes); c++)
+			image = image || f->id == image_codes[c];
+		if (!covered && image && rebuild_blocked) {
+			char *t;
+			if (asprintf(&t, "%s (%s): %s", f->code, f->subject, rebuild_blocked) < 0)
+				r = -ENOMEM;
+			else if ((r = strv_push(&p->unfixed, t)) < 0)
+				free(t);
+		} else if (!covered)
 			r = unfixed(p, f);
 	}
 	profile_free(prof);

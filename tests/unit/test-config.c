@@ -525,10 +525,39 @@ static int apply_first(struct rsc_plan *p, size_t n, const char *root) {
 	return r;
 }
 
+/* A compressor the kernel cannot unpack: the omit line is still changed,
+ * but no image is rebuilt (it would be as unbootable), and the broken
+ * image is left to a person with the reason instead of the command. */
+static void test_repair_compression_blocks_rebuild(void **state) {
+	static const char *const present[] = { "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", NULL };
+	char *root = copy_root("debian-dracut-config");
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, present, &d);
+	assert_true(has_finding(d, "generator-compression-unsupported", NULL));
+	assert_int_equal(count_kind(p, RSC_ACTION_EDIT_CONFIG), 1);
+	assert_int_equal(count_kind(p, RSC_ACTION_REBUILD_INITRAMFS), 0);
+	assert_true(unfixed_has(p, "generator-compression-unsupported"));
+	assert_true(unfixed_has(p, "initramfs-corrupt (6.1.0-13-amd64): not rebuilt: the generator would compress"));
+	STRV_FOREACH(x, p->unfixed)
+		assert_null(strstr(*x, "dracut --force"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	remove_root(root);
+}
+
 static void test_repair_generator_omit(void **state) {
 	static const char *const present[] = { "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", NULL };
 	static const char *const conf = "/etc/dracut.conf.d/90-slim.conf";
 	char *root = copy_root("debian-dracut-config");
+	/* The fixture's compressor is one its kernel cannot unpack, which
+	 * holds any rebuild back (test_repair_compression_blocks_rebuild):
+	 * here it is one the kernel unpacks. */
+	char dist[1024];
+	snprintf(dist, sizeof(dist), "%s/etc/dracut.conf.d/01-dist.conf", root);
+	FILE *df = fopen(dist, "we");
+	assert_non_null(df);
+	fputs("hostonly=\"yes\"\ncompress=\"gzip\"\n", df);
+	fclose(df);
 	char *before = slurp(root, conf);
 	mode_t mode = mode_of(root, conf);
 	struct rsc_diagnosis *d = NULL;
@@ -786,6 +815,7 @@ int main(void) {
 		cmocka_unit_test_setup(test_diagnose_generator, reset),
 		cmocka_unit_test_setup(test_confedit, reset),
 		cmocka_unit_test_setup(test_repair_generator_omit, reset),
+		cmocka_unit_test_setup(test_repair_compression_blocks_rebuild, reset),
 		cmocka_unit_test_setup(test_repair_cmdline_default, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
