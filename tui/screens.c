@@ -515,6 +515,10 @@ int tui_do_apply(struct tui *t) {
 
 static void build_apply(struct tui *t) {
 	tui_add(t, -1, TUI_ATTR_TITLE, "Apply");
+	/* Before the model's lock: phase() takes that lock itself (a job that
+	 * ended without progress, as a declined plan does, drawn before the
+	 * loop saw it end, used to hang the wizard here). */
+	enum rsc_phase_state applied = phase(t, RSC_PHASE_APPLY);
 	pthread_mutex_lock(&t->m.lock);
 	bool running = t->m.job == JOB_APPLY || t->m.job == JOB_UNDO;
 	if (t->m.have_progress) {
@@ -527,8 +531,7 @@ static void build_apply(struct tui *t) {
 		if (t->m.progress_fraction >= 0)
 			tui_add_bar(t, -1, "", t->m.progress_fraction, NULL);
 	} else if (!running)
-		tui_add(t, -1, 0, phase(t, RSC_PHASE_APPLY) == RSC_PHASE_TODO ? "Nothing applied yet: choose Apply on the Plan step."
-									       : "Finished.");
+		tui_add(t, -1, 0, applied == RSC_PHASE_TODO ? "Nothing applied yet: choose Apply on the Plan step." : "Finished.");
 	/* The command's own output: the last lines that fit. */
 	int room = t->rows - 12;
 	if (room < 2)
