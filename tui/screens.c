@@ -426,9 +426,8 @@ static void build_diagnosis(struct tui *t) {
 }
 
 static int activate_diagnosis(struct tui *t, int item) {
-	const struct rsc_diagnosis *d = rsc_session_get_diagnosis(S(t));
-	if (d && (size_t)item < d->n_findings)
-		return KEY_HANDLED;
+	/* Enter on a finding goes on as well: the finding is already shown
+	 * whole, and a key that does nothing leaves a newcomer stuck. */
 	return activate_next(t, item);
 }
 
@@ -480,8 +479,9 @@ static int activate_plan(struct tui *t, int item) {
 	const struct rsc_plan *p = rsc_session_get_plan(S(t));
 	if (!p)
 		return KEY_HANDLED;
-	if ((size_t)item < p->n_actions)
-		return KEY_HANDLED;
+	/* Enter on a step does what the last line offers (applying asks
+	 * once more, so it is no trap): a key that does nothing leaves a
+	 * newcomer stuck. */
 	if (p->n_actions && phase(t, RSC_PHASE_APPLY) == RSC_PHASE_TODO)
 		return tui_do_apply(t);
 	t->screen = SCREEN_RESULT;
@@ -613,6 +613,8 @@ static void build_result(struct tui *t) {
 			strempty(p->actions[i].result));
 	STRV_FOREACH(f, p ? p->follow_up : NULL)
 		tui_add(t, -1, 0, "Next, on the running system: %s", *f);
+	if (after && !after->errors && p && p->n_actions && phase(t, RSC_PHASE_APPLY) == RSC_PHASE_DONE)
+		tui_add(t, -1, TUI_ATTR_GOOD, "Next: restart (R) and remove the rescue stick while the computer starts.");
 	tui_add(t, -1, 0, "%s", "");
 	tui_add(t, RESULT_UNDO, 0, "> Undo the repair (u)");
 	tui_add(t, RESULT_REPORT, 0, "> Save the report (s)");

@@ -66,7 +66,7 @@ result_shell() {
 BOOT_LIST='cd /boot && find . -xdev -path ./lost+found -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum; cd /'
 
 t0=$SECONDS
-mem=${ISO_WIZARD_MEM:-384}
+mem=${ISO_WIZARD_MEM:-512}
 # b: the serial speed menu; 9: 9600 baud (the menu comes back at that
 # speed); s: the wizard on ttyS0, now at 9600.
 iso_boot wizard-9600 "$mem" uefi usb "$stick" b $(vdisk "$work" qcow2 target) \
