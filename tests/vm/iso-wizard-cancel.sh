@@ -2,7 +2,8 @@
 # VM test iso-wizard-cancel: the repair wizard on a 9600 baud serial
 # console, a repair cancelled while the generator runs, then the same
 # repair to the end, in one boot of the medium. The ISO, written to a USB
-# stick, boots on OVMF (UEFI) with ISO_WIZARD_MEM MiB of RAM (default 384);
+# stick, boots on OVMF (UEFI) with ISO_WIZARD_MEM MiB of RAM (default 512: at 384 the kernel does not
+# unpack the whole initramfs on OVMF, and init stops with RESCUE-INCOMPLETE);
 # B2 with catalogue scenario 2 (initramfs-tools, plain ext4 root, the
 # default kernel's initramfs deleted) is attached.
 #  - Line speed: at the boot menu on the serial port, b (serial speed) then
