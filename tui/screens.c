@@ -550,15 +550,16 @@ static void build_apply(struct tui *t) {
 	}
 	pthread_mutex_unlock(&t->m.lock);
 	if (running)
-		tui_add(t, 0, TUI_ATTR_WARNING, "> Cancel: stop and roll back what the running step did (c)");
+		tui_add(t, 0, TUI_ATTR_WARNING, "Working. c cancels it and rolls the running step back.");
 	else if (phase(t, RSC_PHASE_APPLY) != RSC_PHASE_TODO)
 		tui_add(t, 0, 0, "> Continue: the result");
 }
 
 static int activate_apply(struct tui *t, int item) {
 	if (tui_busy(t)) {
-		tui_cancel_work(t);
-		tui_notice(t, "Cancelling: what the running step did is being undone.");
+		/* Enter is what a person presses to go on: it must not stop a
+		 * repair. Cancelling takes its own key. */
+		tui_notice(t, "The repair is running; it goes on by itself. c cancels it (what it did is rolled back).");
 		return KEY_REDRAW;
 	}
 	t->screen = SCREEN_RESULT;
