@@ -787,7 +787,7 @@ static int apply_grub_install(struct journal *j, const char *root_dir, struct rs
 		if (strv_extend(&argv, *x) < 0)
 			return -ENOMEM;
 	if (S_ISREG(st.st_mode)) {
-		loopfd = loop_attach(a->disk, a->disk_offset, a->disk_size, false, &node);
+		loopfd = loop_attach_transient(a->disk, a->disk_offset, a->disk_size, false, &node);
 		if (loopfd < 0)
 			return set_strf(&a->result, "not started: no loop device for %s: %s", a->disk,
 					rsc_strerror(loopfd)), loopfd;
@@ -811,9 +811,12 @@ static int apply_grub_install(struct journal *j, const char *root_dir, struct rs
 	a->argv = argv;
 	r = run_logged(j, root_dir, a);
 	a->argv = planned;
-	/* Closed: the loop device clears itself once grub-install let go. */
-	if (loopfd >= 0)
+	/* Closed: the loop device clears itself once grub-install let go;
+	 * waited for, so that the check after the repair does not meet it. */
+	if (loopfd >= 0) {
 		close(TAKE_FD(loopfd));
+		(void) loop_wait_detached(node, 2000);
+	}
 	int q = journal_grub_dir_after(j, dir, &noted);
 	_cleanup_free_ char *why = NULL;
 	if (r == -ECANCELED)

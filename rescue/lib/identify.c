@@ -51,6 +51,7 @@ struct mounted {
 	int device;
 	char *path;       /* mount point of the default (or only) root */
 	char *top;        /* btrfs: mount point of the top-level subvolume */
+	char *loop;       /* the loop device it is mounted from */
 	int fd;
 };
 
@@ -96,7 +97,7 @@ static int mount_ro(struct identify *id, int devidx, const char *where, const ch
 
 	_cleanup_free_ char *options = NULL;
 	_cleanup_close_ int lfd = -EBADF;
-	if (!*node && (lfd = loop_attach(d->file, d->offset, d->size, true, node)) < 0)
+	if (!*node && (lfd = loop_attach_transient(d->file, d->offset, d->size, true, node)) < 0)
 		return lfd;
 	if (asprintf(&options, "%s%s%s", strempty(opts), opts && extra ? "," : "", strempty(extra)) < 0)
 		return -ENOMEM;
@@ -678,7 +679,6 @@ static void teardown(struct identify *id) {
 		free(mt->path);
 		free(mt->top);
 	}
-	free(id->m);
 	if (id->base) {
 		umount2(id->base, MNT_DETACH);
 		rmdir(id->base);
@@ -846,7 +846,8 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 		}
 		id.m = m;
 		int fd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		m[id.n_m++] = (struct mounted){ .device = (int)i, .path = TAKE_PTR(where), .top = TAKE_PTR(top), .fd = fd };
+		m[id.n_m++] = (struct mounted){ .device = (int)i, .path = TAKE_PTR(where), .top = TAKE_PTR(top),
+						.loop = TAKE_PTR(node), .fd = fd };
 	}
 
 	for (size_t i = 0; r >= 0 && i < id.n_m; i++) {
@@ -876,6 +877,17 @@ int identify_devices(rsc_context *ctx, struct rsc_scan *scan) {
 
 	if (setns(old_ns, CLONE_NEWNS) < 0 && r >= 0)
 		r = log_error_errno(ctx, errno, "Cannot return to our mount namespace: %m");
+	/* The namespace is gone and with it the mounts, but the kernel may
+	 * clear their loop devices a moment later: waited for, so that what
+	 * runs next (a mount of the same filesystem, a check that nothing is
+	 * left) finds them gone. A scan skips them anyway (they are marked). */
+	for (size_t i = 0; i < id.n_m; i++) {
+		if (id.m[i].loop && loop_wait_detached(id.m[i].loop, 2000) < 0)
+			log_debug(ctx, "%s is still attached after 2 s; it clears itself when the kernel lets go",
+				  id.m[i].loop);
+		free(id.m[i].loop);
+	}
+	free(id.m);
 	if (cwd >= 0 && fchdir(cwd) < 0 && r >= 0)
 		r = log_error_errno(ctx, errno, "Cannot return to the working directory: %m");
 	return r < 0 ? r : 0;

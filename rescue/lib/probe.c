@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 
 #include "fileio.h"
+#include "loop.h"
 #include "lvm.h"
 #include "scan-internal.h"
 #include "strv.h"
@@ -450,8 +451,17 @@ static bool is_candidate_disk(const char *sys_dir, const char *name) {
 		return false;
 	if (read_sys_attr(sys_dir, name, "size", &size) < 0 || strtoull(size, NULL, 10) == 0)
 		return false;
-	if (startswith(name, "loop") && read_sys_attr(sys_dir, name, "loop/backing_file", &backing) < 0)
-		return false;
+	if (startswith(name, "loop")) {
+		if (read_sys_attr(sys_dir, name, "loop/backing_file", &backing) < 0)
+			return false;
+		/* One of ours that is going away (a look inside a filesystem
+		 * of this scan or the one before): it shows a filesystem that
+		 * is already found on its real disk, and by the time it would
+		 * be mounted the device may be gone. */
+		_cleanup_free_ char *node = NULL;
+		if (asprintf(&node, "/dev/%s", name) < 0 || loop_is_transient(node))
+			return false;
+	}
 	return true;
 }
 

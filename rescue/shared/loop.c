@@ -12,7 +12,12 @@
 
 #include "macro.h"
 
-int loop_attach(const char *file, uint64_t offset, uint64_t size, bool read_only, char **ret_node) {
+/* The mark in lo_file_name (LO_NAME_SIZE bytes, shown by LOOP_GET_STATUS64;
+ * losetup and sysfs show the real backing file). */
+#define TRANSIENT_MARK "rescue-transient:"
+
+static int attach(const char *file, uint64_t offset, uint64_t size, bool read_only, bool transient,
+		  char **ret_node) {
 	_cleanup_close_ int ffd = open(file, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (ffd < 0)
 		return negative_errno();
@@ -44,7 +49,8 @@ int loop_attach(const char *file, uint64_t offset, uint64_t size, bool read_only
 				.lo_flags = LO_FLAGS_AUTOCLEAR | (read_only ? LO_FLAGS_READ_ONLY : 0),
 			},
 		};
-		snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
+		snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s%s",
+			 transient ? TRANSIENT_MARK : "", file);
 		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) < 0) {
 			if (errno == EBUSY)
 				continue;
@@ -57,4 +63,33 @@ int loop_attach(const char *file, uint64_t offset, uint64_t size, bool read_only
 		return TAKE_FD(lfd);
 	}
 	return -EBUSY;
+}
+
+int loop_attach(const char *file, uint64_t offset, uint64_t size, bool read_only, char **ret_node) {
+	return attach(file, offset, size, read_only, false, ret_node);
+}
+
+int loop_attach_transient(const char *file, uint64_t offset, uint64_t size, bool read_only, char **ret_node) {
+	return attach(file, offset, size, read_only, true, ret_node);
+}
+
+bool loop_is_transient(const char *node) {
+	_cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct loop_info64 info;
+	if (fd < 0 || ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+		return false;
+	return strncmp((const char *)info.lo_file_name, TRANSIENT_MARK, strlen(TRANSIENT_MARK)) == 0;
+}
+
+int loop_wait_detached(const char *node, unsigned timeout_ms) {
+	const char *name = strrchr(node, '/');
+	char path[64];
+	snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", name ? name + 1 : node);
+	for (unsigned waited = 0;; waited += 10) {
+		if (access(path, F_OK) < 0)
+			return 0;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
 }
