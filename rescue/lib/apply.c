@@ -665,11 +665,11 @@ static int list_files_in(int rootfd, const char *dir, char ***ret) {
 
 /* Every file grub-install may write, remove or create under GRUB's
  * directory (dir), as it is now: what is there is saved, what may appear
- * is noted as new, all before it runs. It empties i386-pc of modules and
- * copies the system's own in; it adds core.img, grubenv, a font and the
- * translations. */
-static int journal_grub_dir(struct journal *j, const char *dir, char ***noted) {
-	static const char *const subdirs[] = { "i386-pc", "locale", "fonts" };
+ * is noted as new, all before it runs. It empties the platform's directory
+ * (i386-pc, x86_64-efi) of modules and copies the system's own in; it adds
+ * its core image, grubenv, a font and the translations. */
+static int journal_grub_dir(struct journal *j, const char *dir, const char *platform, char ***noted) {
+	const char *const subdirs[] = { platform, "locale", "fonts" };
 	_cleanup_strv_free_ char **paths = NULL, **mods = NULL, **locales = NULL;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++) {
@@ -677,16 +677,22 @@ static int journal_grub_dir(struct journal *j, const char *dir, char ***noted) {
 		r = sub ? list_files_in(j->rootfd, sub, &paths) : -ENOMEM;
 	}
 	/* What it copies from the system's GRUB. */
+	_cleanup_free_ char *lib = path_join("/usr/lib/grub", platform);
 	if (r >= 0)
-		r = list_files_in(j->rootfd, "/usr/lib/grub/i386-pc", &mods);
+		r = lib ? list_files_in(j->rootfd, lib, &mods) : -ENOMEM;
 	STRV_FOREACH(m, mods) {
 		char *p;
-		if (r >= 0 && asprintf(&p, "%s/i386-pc/%s", dir, strrchr(*m, '/') + 1) >= 0)
+		if (r >= 0 && asprintf(&p, "%s/%s/%s", dir, platform, strrchr(*m, '/') + 1) >= 0)
 			r = strv_push(&paths, p);
 	}
-	static const char *const more[] = { "i386-pc/core.img", "grubenv", "fonts/unicode.pf2" };
+	static const char *const more[] = { "core.img", "core.efi", "grub.efi", "load.cfg" };
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(more); i++) {
-		char *p = path_join(dir, more[i]);
+		char *p;
+		r = asprintf(&p, "%s/%s/%s", dir, platform, more[i]) < 0 ? -ENOMEM : strv_push(&paths, p);
+	}
+	static const char *const top[] = { "grubenv", "fonts/unicode.pf2" };
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(top); i++) {
+		char *p = path_join(dir, top[i]);
 		r = p ? strv_push(&paths, p) : -ENOMEM;
 	}
 	/* Translations: /usr/share/locale/LANG/LC_MESSAGES/grub.mo becomes
@@ -717,8 +723,8 @@ static int journal_grub_dir(struct journal *j, const char *dir, char ***noted) {
 
 /* After grub-install: files it wrote that were not foreseen are noted as
  * new, so that undo (or the rollback) removes them too. */
-static int journal_grub_dir_after(struct journal *j, const char *dir, char ***noted) {
-	static const char *const subdirs[] = { "i386-pc", "locale", "fonts" };
+static int journal_grub_dir_after(struct journal *j, const char *dir, const char *platform, char ***noted) {
+	const char *const subdirs[] = { platform, "locale", "fonts" };
 	_cleanup_strv_free_ char **paths = NULL;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(subdirs); i++) {
@@ -801,7 +807,7 @@ static int apply_grub_install(struct journal *j, const char *root_dir, struct rs
 		r = journal_save_disk(j, a->disk, a->disk_offset, &a->disk_ranges[i]);
 	_cleanup_strv_free_ char **noted = NULL;
 	if (r >= 0)
-		r = journal_grub_dir(j, dir, &noted);
+		r = journal_grub_dir(j, dir, "i386-pc", &noted);
 	if (r < 0) {
 		int q = rollback_action(j);
 		return set_strf(&a->result, "not started: what it would overwrite could not be saved first (%s)%s",
@@ -817,7 +823,7 @@ static int apply_grub_install(struct journal *j, const char *root_dir, struct rs
 		close(TAKE_FD(loopfd));
 		(void) loop_wait_detached(node, 2000);
 	}
-	int q = journal_grub_dir_after(j, dir, &noted);
+	int q = journal_grub_dir_after(j, dir, "i386-pc", &noted);
 	_cleanup_free_ char *why = NULL;
 	if (r == -ECANCELED)
 		set_strf(&why, "interrupted while %s ran", a->argv[0]);
@@ -833,6 +839,135 @@ static int apply_grub_install(struct journal *j, const char *root_dir, struct rs
 	set_strf(&a->result, "%s; %s", why ? why : "failed",
 		 q < 0 ? "the previous sectors and files could NOT all be put back" :
 			 "the disk's sectors and GRUB's files were put back as they were");
+	return r == -ECANCELED ? r : -EIO;
+}
+
+/* ---- GRUB for UEFI ---- */
+
+/* What grub-install writes on the ESP (Debian's signed chain): the loader
+ * directory, and the removable-media path with --force-extra-removable. */
+static const char *const esp_own_files[] = { "shimx64.efi", "grubx64.efi", "mmx64.efi", "fbx64.efi", "BOOTX64.CSV",
+					     "grub.cfg" };
+static const char *const esp_removable_files[] = { "BOOTX64.EFI", "grubx64.efi", "mmx64.efi", "fbx64.efi" };
+
+/* FAT compares names without case: one journal entry per file. */
+static bool noted_case(char *const *noted, const char *path) {
+	STRV_FOREACH(n, noted)
+		if (strcasecmp(*n, path) == 0)
+			return true;
+	return false;
+}
+
+/* The ESP directories grub-install writes into (dirs[]), as they are now:
+ * every file saved, the ones it writes noted. */
+static int journal_esp_dirs(struct journal *j, char *const *dirs, bool after, char ***noted) {
+	int r = 0;
+	STRV_FOREACH(d, dirs) {
+		_cleanup_strv_free_ char **paths = NULL;
+		r = list_files_in(j->rootfd, *d, &paths);
+		size_t dl = strlen(*d);
+		bool removable = dl >= 5 && strcasecmp(*d + dl - 5, "/BOOT") == 0;
+		const char *const *names = removable ? esp_removable_files : esp_own_files;
+		size_t n = removable ? ELEMENTSOF(esp_removable_files) : ELEMENTSOF(esp_own_files);
+		for (size_t i = 0; r >= 0 && !after && i < n; i++) {
+			char *p = path_join(*d, names[i]);
+			r = p ? strv_push(&paths, p) : -ENOMEM;
+		}
+		STRV_FOREACH(p, paths) {
+			if (r < 0 || noted_case(*noted, *p))
+				continue;
+			if (after)
+				log_debug(j->ctx, "grub-install wrote %s, which was not foreseen", *p);
+			r = after ? journal_note(j, "new", *p, NULL) : journal_save(j, *p);
+			if (r >= 0)
+				r = strv_extend(noted, *p);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The loader files on the ESP (files[]) are there and are PE images, each
+ * byte for byte the system's signed copy where the system has one. */
+static int verify_esp_loaders(struct journal *j, const struct rsc_action *a, char **ret_why) {
+	static const struct {
+		const char *name;      /* on the ESP, any directory */
+		const char *source[2]; /* the signed copies packages install */
+	} signed_copies[] = {
+		{ "shimx64.efi", { "/usr/lib/shim/shimx64.efi.signed", "/usr/lib/shim/shimx64.efi.dualsigned" } },
+		{ "BOOTX64.EFI", { "/usr/lib/shim/shimx64.efi.signed", "/usr/lib/shim/shimx64.efi.dualsigned" } },
+		{ "grubx64.efi", { "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", NULL } },
+	};
+	STRV_FOREACH(f, a->files) {
+		_cleanup_free_ char *data = NULL;
+		size_t size = 0;
+		int r = read_file_in_root(j->rootfd, *f, 64u << 20, &data, &size);
+		if (r < 0)
+			return set_strf(ret_why, "%s is not there after grub-install (%s)", *f, rsc_strerror(r)), -ENOENT;
+		if (size < 2 || data[0] != 'M' || data[1] != 'Z')
+			return set_strf(ret_why, "%s is not an EFI program (no PE header)", *f), -EBADMSG;
+		const char *base = strrchr(*f, '/') + 1;
+		for (size_t i = 0; i < ELEMENTSOF(signed_copies); i++) {
+			if (strcasecmp(base, signed_copies[i].name) != 0)
+				continue;
+			bool found = false, same = false;
+			for (size_t k = 0; k < 2 && signed_copies[i].source[k]; k++) {
+				_cleanup_free_ char *src = NULL;
+				size_t ssize = 0;
+				if (read_file_in_root(j->rootfd, signed_copies[i].source[k], 64u << 20, &src, &ssize) < 0)
+					continue;
+				found = true;
+				same = same || (ssize == size && memcmp(src, data, size) == 0);
+			}
+			/* With shim, EFI/BOOT's BOOTX64.EFI is shim; without it GRUB. */
+			if (found && !same && !streq(signed_copies[i].name, "BOOTX64.EFI"))
+				return set_strf(ret_why, "%s differs from the system's signed copy", *f), -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+static int apply_grub_install_efi(struct journal *j, const char *root_dir, struct rsc_action *a) {
+	/* content: GRUB's directory; disk: the ESP's mount point; the
+	 * directories on the ESP it writes: those of files[]. */
+	_cleanup_strv_free_ char **dirs = NULL, **noted = NULL;
+	STRV_FOREACH(f, a->files) {
+		_cleanup_free_ char *d = strdup(*f);
+		char *slash = d ? strrchr(d, '/') : NULL;
+		if (!slash)
+			return -ENOMEM;
+		*slash = 0;
+		if (!strv_contains(dirs, d) && strv_extend(&dirs, d) < 0)
+			return -ENOMEM;
+	}
+	int r = journal_grub_dir(j, a->content, "x86_64-efi", &noted);
+	if (r >= 0)
+		r = journal_esp_dirs(j, dirs, false, &noted);
+	if (r < 0) {
+		int q = rollback_action(j);
+		return set_strf(&a->result, "not started: what it would overwrite could not be saved first (%s)%s",
+				rsc_strerror(r), q < 0 ? "; some saved files could NOT be put back" : ""), r;
+	}
+	r = run_logged(j, root_dir, a);
+	int q = journal_grub_dir_after(j, a->content, "x86_64-efi", &noted);
+	if (q >= 0)
+		q = journal_esp_dirs(j, dirs, true, &noted);
+	_cleanup_free_ char *why = NULL;
+	if (r == -ECANCELED)
+		set_strf(&why, "interrupted while %s ran", a->argv[0]);
+	else if (r != 0)
+		set_strf(&why, "%s exited with status %d (its output is in %s/log)", a->argv[0], r, j->dir);
+	else if (q < 0)
+		set_strf(&why, "what %s wrote could not be noted in the journal", a->argv[0]);
+	/* Never trust the exit status alone: read what the firmware will. */
+	else if (verify_esp_loaders(j, a, &why) >= 0)
+		return set_strf(&a->result, "installed and read back: %zu loader file(s) on the ESP, each the system's "
+				"own signed copy where it has one", strv_length(a->files)), 0;
+	q = rollback_action(j);
+	set_strf(&a->result, "%s; %s", why ? why : "failed",
+		 q < 0 ? "the previous ESP and GRUB files could NOT all be put back" :
+			 "the ESP's files and GRUB's were put back as they were");
 	return r == -ECANCELED ? r : -EIO;
 }
 
@@ -952,6 +1087,8 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 
 	case RSC_ACTION_GRUB_INSTALL_BIOS:
 		return apply_grub_install(j, root_dir, a);
+	case RSC_ACTION_GRUB_INSTALL_EFI:
+		return apply_grub_install_efi(j, root_dir, a);
 	case RSC_ACTION_EDIT_CONFIG: {
 		const char *path = a->files[0];
 		_cleanup_free_ char *text = NULL, *cur = NULL, *new = NULL;

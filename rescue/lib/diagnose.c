@@ -130,6 +130,9 @@ static const struct {
 	[RSC_FINDING_ESP_STUB_WRONG_UUID] = { "esp-stub-wrong-uuid", "cat /mnt/sysroot/boot/efi/EFI/*/grub.cfg; blkid",
 		"The ESP's loader config searches for a /boot UUID that no filesystem\n"
 		"has: GRUB finds no menu." },
+	[RSC_FINDING_ESP_LOADER_MISSING] = { "esp-loader-missing", "ls -lR /mnt/sysroot/boot/efi/EFI",
+		"UEFI firmware starts a loader file on the ESP (shim, then GRUB beside\n"
+		"it): when that file is gone it starts nothing, or another system." },
 	[RSC_FINDING_BIOS_BOOT_CODE_MISSING] = { "bios-boot-code-missing", "dd if=/dev/DISK bs=440 count=1 | od -A d -t x1 | head",
 		"The BIOS runs the code in the disk's first sector: zeroed, it starts\n"
 		"nothing and the machine reports that no bootable disk was found." },
@@ -801,6 +804,97 @@ static int check_esp(struct diag *g) {
 	return 0;
 }
 
+/* ---- what UEFI firmware loads ---- */
+
+/* Where this system's UEFI GRUB lives on the ESP ("/EFI/debian"), from the
+ * stub found there, else the profile's. */
+static char *esp_loader_dir(const struct diag *g) {
+	const char *stub = g->s->esp_grub_cfg ? g->s->esp_grub_cfg :
+			   g->profile ? profile_get(g->profile, "esp_stub") : NULL;
+	char *dir = stub ? strdup(stub) : NULL;
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash && slash != dir) {
+		*slash = 0;
+		return dir;
+	}
+	free(dir);
+	return NULL;
+}
+
+/* Whether the system boots through UEFI GRUB: an ESP in its fstab, and
+ * GRUB's x86_64-efi platform or shim installed (a system whose loader files
+ * are all gone is still recognised by what its packages left). */
+static bool uses_uefi_grub(const struct diag *g, const char **ret_esp) {
+	static const char *const evidence[] = {
+		"/usr/lib/grub/x86_64-efi", "/usr/lib/grub/x86_64-efi-signed", "/boot/grub/x86_64-efi",
+		"/boot/grub2/x86_64-efi", "/usr/lib/shim/shimx64.efi.signed",
+	};
+	const char *esp = NULL;
+	for (size_t i = 0; i < g->s->n_fstab; i++)
+		if (streq(g->s->fstab[i].target, "/boot/efi") || streq(g->s->fstab[i].target, "/efi"))
+			esp = g->s->fstab[i].target;
+	if (!esp || streq_ptr(g->s->bootloader, "systemd-boot"))
+		return false;
+	*ret_esp = esp;
+	for (size_t i = 0; i < ELEMENTSOF(evidence); i++)
+		if (exists_in_root(g->rootfd, evidence[i]))
+			return true;
+	return false;
+}
+
+/* The loader files the firmware may start: the system's own directory,
+ * where an NVRAM entry points (shim, which loads grubx64.efi beside it; or
+ * GRUB alone), and the removable path every firmware tries when no entry
+ * works. NVRAM itself is not read here: which entries exist is unknown. */
+static int check_esp_loader(struct diag *g) {
+	const char *esp = NULL;
+	if (!uses_uefi_grub(g, &esp) || g->esp_dev < 0 || g->scan->devices[g->esp_dev].error)
+		return 0;
+	/* Not mounted (a stand-in refused, a read error): nothing is known.
+	 * A mounted ESP is another filesystem, or (a system root given as a
+	 * directory) holds an EFI directory. */
+	struct stat rst, est;
+	char efi[256];
+	snprintf(efi, sizeof(efi), "%s/EFI", esp);
+	if (fstat(g->rootfd, &rst) < 0 || stat_in_root(g->rootfd, esp, &est) < 0 ||
+	    (rst.st_dev == est.st_dev && !exists_in_root(g->rootfd, efi)))
+		return 0;
+	_cleanup_free_ char *dir = esp_loader_dir(g);
+	if (!dir)
+		return 0;
+	/* GRUB installed for BIOS too: the machine may start that way. */
+	bool bios = exists_in_root(g->rootfd, "/boot/grub/i386-pc/core.img") ||
+		    exists_in_root(g->rootfd, "/boot/grub2/i386-pc/core.img");
+	char shim[512], grub[512], removable[512];
+	snprintf(shim, sizeof(shim), "%s%s/shimx64.efi", esp, dir);
+	snprintf(grub, sizeof(grub), "%s%s/grubx64.efi", esp, dir);
+	snprintf(removable, sizeof(removable), "%s/EFI/BOOT/BOOTX64.EFI", esp);
+	bool has_shim = exists_in_root(g->rootfd, shim), has_grub = exists_in_root(g->rootfd, grub);
+	bool has_removable = exists_in_root(g->rootfd, removable);
+	/* The system's own entry works with GRUB there (shim needs it beside
+	 * itself); the removable path with its loader there. */
+	bool own = has_grub;
+	const char *fix = "reinstall the system's signed loader chain on the ESP from the system: grub-install "
+			  "--target=x86_64-efi";
+	if (own && has_removable)
+		return 0;
+	if (!own && !has_removable)
+		return add(g, bios ? RSC_SEVERITY_WARNING : RSC_SEVERITY_ERROR, RSC_FINDING_ESP_LOADER_MISSING, dir, fix,
+			   bios ? "GRUB is installed for BIOS, and for UEFI without a loader on the ESP: started "
+				  "through UEFI the firmware finds nothing; through BIOS (legacy) it boots." :
+			   "The firmware starts a loader file on the ESP: neither this system's own loader nor the "
+			   "removable-media path every firmware tries is there, so nothing starts GRUB.",
+			   "%s: no %s%s, no %s", g->scan->devices[g->esp_dev].name,
+			   has_shim ? grub : shim, has_shim ? " (shim is there, but not the GRUB it loads)" :
+			   !has_grub ? " or grubx64.efi" : "", removable);
+	if (!own)
+		return add(g, RSC_SEVERITY_WARNING, RSC_FINDING_ESP_LOADER_MISSING, dir, fix,
+			   "This system's own loader is gone from the ESP: a firmware boot entry pointing at it finds "
+			   "nothing; the machine starts only while the firmware falls back to the removable-media path.",
+			   "%s: no %s; %s is there", g->scan->devices[g->esp_dev].name, has_shim ? grub : shim, removable);
+	return 0;
+}
+
 /* ---- what the BIOS loads ---- */
 
 /* The whole disk (or image) a device sits on, or -1. */
@@ -1164,6 +1258,7 @@ static const struct {
 	{ "boot entries", check_boot_entries },
 	{ "command-line defaults", check_cmdline_defaults },
 	{ "ESP", check_esp },
+	{ "ESP loader", check_esp_loader },
 	{ "BIOS boot code", check_bios },
 	{ "fstab and crypttab", check_tabs },
 	{ "SELinux", check_selinux },

@@ -37,6 +37,7 @@ static const char *const kind_names[] = {
 	[RSC_ACTION_RELABEL] = "relabel",
 	[RSC_ACTION_GRUB_INSTALL_BIOS] = "grub-install-bios",
 	[RSC_ACTION_EDIT_CONFIG] = "edit-config",
+	[RSC_ACTION_GRUB_INSTALL_EFI] = "grub-install-efi",
 };
 
 const char *rsc_action_kind_to_string(enum rsc_action_kind k) {
@@ -150,9 +151,14 @@ static struct rsc_action *action_new(struct rsc_plan *p, enum rsc_action_kind ki
 	return &m[p->n_actions++];
 }
 
-/* A profile template with %k (kernel version), %i (initramfs), %c (GRUB
- * config) and %d (disk) filled in. */
-static char *fill(const char *t, const char *k, const char *i, const char *c, const char *dk) {
+/* A profile's command template: %k kernel version, %i initramfs path, %c
+ * grub.cfg path, %d disk, %e the ESP's mount point, %b the boot loader's
+ * directory name on the ESP. */
+struct fill_values {
+	const char *k, *i, *c, *d, *e, *b;
+};
+
+static char *fill_with(const char *t, const struct fill_values *v) {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
@@ -160,14 +166,19 @@ static char *fill(const char *t, const char *k, const char *i, const char *c, co
 		return NULL;
 	for (const char *p = t; *p; p++) {
 		if (p[0] == '%' && p[1]) {
-			const char *v = p[1] == 'k' ? k : p[1] == 'i' ? i : p[1] == 'c' ? c : p[1] == 'd' ? dk : "";
-			fputs(strempty(v), f);
+			const char *x = p[1] == 'k' ? v->k : p[1] == 'i' ? v->i : p[1] == 'c' ? v->c : p[1] == 'd' ? v->d :
+					p[1] == 'e' ? v->e : p[1] == 'b' ? v->b : "";
+			fputs(strempty(x), f);
 			p++;
 		} else
 			fputc(*p, f);
 	}
 	fclose(f);
 	return out;
+}
+
+static char *fill(const char *t, const char *k, const char *i, const char *c, const char *dk) {
+	return fill_with(t, &(struct fill_values){ .k = k, .i = i, .c = c, .d = dk });
 }
 
 static const struct rsc_finding *finding(const struct rsc_diagnosis *d, enum rsc_finding_code code, const char *subject) {
@@ -208,6 +219,8 @@ static bool action_fixes(const struct rsc_action *x, const struct rsc_finding *f
 		return streq_ptr(f->subject, x->disk_name) &&
 		       IN_SET(f->id, RSC_FINDING_BIOS_BOOT_CODE_MISSING, RSC_FINDING_GRUB_CORE_MISSING,
 			      RSC_FINDING_GRUB_CORE_DAMAGED, RSC_FINDING_GRUB_CORE_STALE, RSC_FINDING_GRUB_PREFIX_MISSING);
+	case RSC_ACTION_GRUB_INSTALL_EFI:
+		return f->id == RSC_FINDING_ESP_LOADER_MISSING && streq_ptr(f->subject, x->disk_name);
 	case RSC_ACTION_SET_ASIDE_KERNEL:
 	case RSC_ACTION_REBUILD_INITRAMFS:
 		break;
@@ -282,6 +295,75 @@ static int plan_grub_install(struct rsc_plan *p, int rootfd, const struct profil
 }
 
 
+static int unfixed_because(struct rsc_plan *p, const struct rsc_finding *f, const char *why) {
+	char *t;
+	if (asprintf(&t, "%s (%s): %s; %s", f->code, f->subject, why, f->fix) < 0)
+		return -ENOMEM;
+	int r = strv_push(&p->unfixed, t);
+	if (r < 0)
+		free(t);
+	return r;
+}
+
+/* GRUB for UEFI onto the system's ESP: only when no loader the firmware
+ * could start is left (the finding is an error), with the system's own
+ * grub-install and its signed chain. No firmware boot entry is written (a
+ * change to NVRAM cannot be saved into the journal and undone): the
+ * removable-media path, which every firmware tries, is written instead, and
+ * only because it is empty (the finding says so). */
+static int plan_grub_install_efi(struct rsc_plan *p, int rootfd, const struct rsc_system *s, const struct profile *prof,
+				 const struct rsc_finding *f, const char *grub_cfg, bool *wrote_boot) {
+	const char *esp = NULL;
+	for (size_t i = 0; i < s->n_fstab; i++)
+		if (streq(s->fstab[i].target, "/boot/efi") || streq(s->fstab[i].target, "/efi"))
+			esp = s->fstab[i].target;
+	const char *t = prof ? profile_get(prof, "grub_install_efi") : NULL;
+	if (!t || !esp)
+		return unfixed_because(p, f, "this system's profile names no grub-install command for UEFI (its "
+				       "loaders come from packages: reinstall them from a running system)");
+	const char *id = strrchr(f->subject, '/') + 1;
+	_cleanup_free_ char *dir = grub_dir_of(grub_cfg), *base = fill_with(t, &(struct fill_values){ .e = esp, .b = id });
+	_cleanup_free_ char *own = NULL, *shim = NULL, *removable = NULL;
+	if (!dir || !base || asprintf(&own, "%s%s/grubx64.efi", esp, f->subject) < 0 ||
+	    asprintf(&shim, "%s%s/shimx64.efi", esp, f->subject) < 0 || asprintf(&removable, "%s/EFI/BOOT/BOOTX64.EFI", esp) < 0)
+		return -ENOMEM;
+	/* The signed chain where the system has it (shim and the signed
+	 * GRUB), GRUB built here where it does not. */
+	bool signed_chain = exists_in_root(rootfd, "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed");
+	bool with_shim = signed_chain && (exists_in_root(rootfd, "/usr/lib/shim/shimx64.efi.signed") ||
+					  exists_in_root(rootfd, "/usr/lib/shim/shimx64.efi.dualsigned"));
+	const char *sb = profile_get(prof, signed_chain ? "grub_install_efi_signed" : "grub_install_efi_unsigned");
+	const char *rm = profile_get(prof, "grub_install_efi_removable");
+	_cleanup_free_ char *cmd = NULL;
+	if (asprintf(&cmd, "%s%s%s%s%s", base, sb ? " " : "", strempty(sb), rm ? " " : "", strempty(rm)) < 0)
+		return -ENOMEM;
+	/* --force installs where grub-install itself found it unsafe
+	 * (--force-extra-removable is another option: the removable copy). */
+	_cleanup_strv_free_ char **words = NULL;
+	if (strv_split(cmd, " ", &words) < 0)
+		return -ENOMEM;
+	if (strv_contains(words, "--force"))
+		return unfixed_because(p, f, "this system's profile names no safe grub-install command for UEFI");
+	const char *esp_dev = NULL;
+	for (size_t i = 0; i < s->n_fstab; i++)
+		if (streq(s->fstab[i].target, esp))
+			esp_dev = s->fstab[i].spec;
+	struct rsc_action *a = action_new(p, RSC_ACTION_GRUB_INSTALL_EFI);
+	if (!a || strv_split(cmd, " ", &a->argv) < 0 || strv_extend(&a->files, own) < 0 ||
+	    (with_shim && strv_extend(&a->files, shim) < 0) || (rm && strv_extend(&a->files, removable) < 0) ||
+	    set_str(&a->content, dir) < 0 || set_str(&a->disk_name, f->subject) < 0 || set_str(&a->disk, esp) < 0 ||
+	    asprintf(&a->title, "Reinstall GRUB for UEFI on the ESP (%s%s) with %s", with_shim ? "shim and " : "",
+		     f->subject, a->argv[0]) < 0 ||
+	    asprintf(&a->why, "the firmware finds no loader for this system on the ESP (%s); %s%s, and the files "
+		     "it replaces on the ESP and in %s are saved first; no firmware boot entry is written%s",
+		     strna(esp_dev), with_shim ? "shim and the signed GRUB are copied from the system's packages" :
+		     "GRUB is built from the system's modules", rm ? ", with the removable-media copy every firmware "
+		     "starts without an entry" : "", dir, rm ? "" : " (one must point at it for the firmware to start it)") < 0)
+		return -ENOMEM;
+	*wrote_boot = true;
+	return 0;
+}
+
 /* ---- the configuration behind a finding: one line changed ---- */
 
 /* An edit of line `line` of `path` from old to new, repairing finding f. */
@@ -296,15 +378,6 @@ static int edit_action(struct rsc_plan *p, const struct rsc_finding *f, const ch
 	return 0;
 }
 
-static int unfixed_because(struct rsc_plan *p, const struct rsc_finding *f, const char *why) {
-	char *t;
-	if (asprintf(&t, "%s (%s): %s; %s", f->code, f->subject, why, f->fix) < 0)
-		return -ENOMEM;
-	int r = strv_push(&p->unfixed, t);
-	if (r < 0)
-		free(t);
-	return r;
-}
 
 /* dracut tests " $list " == *\ $mod\ *: words are separated by spaces. */
 static bool list_has(const char *list, const char *word) {
@@ -798,6 +871,11 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 		}
 	}
 
+	/* GRUB for UEFI: only when the firmware has nothing left to start. */
+	const struct rsc_finding *loader = finding(d, RSC_FINDING_ESP_LOADER_MISSING, NULL);
+	if (r >= 0 && loader && loader->severity == RSC_SEVERITY_ERROR)
+		r = plan_grub_install_efi(p, rootfd, s, prof, loader, grub_cfg, &wrote_boot);
+
 	/* GRUB for BIOS, on one disk: only when a finding calls for it and
 	 * the disk to write is not in doubt. */
 	if (r >= 0 && d->n_bios_disks > 0)
@@ -966,6 +1044,29 @@ static void write_action_shell(FILE *f, const struct rsc_action *a) {
 		fputc('\n', f);
 		break;
 	}
+	case RSC_ACTION_GRUB_INSTALL_EFI:
+		fputs("#    what it overwrites is kept in the journal: GRUB's UEFI directory and the\n"
+		      "#    ESP's loader directories\n", f);
+		fputs("cp -a \"$R\"", f);
+		shell_word(f, a->content);
+		fputs("/x86_64-efi \"$J/\" 2>/dev/null\n", f);
+		STRV_FOREACH(x, a->files) {
+			_cleanup_free_ char *d = strdup(*x);
+			char *slash = d ? strrchr(d, '/') : NULL;
+			if (!slash)
+				continue;
+			*slash = 0;
+			fputs("cp -a \"$R\"", f);
+			shell_word(f, d);
+			fputs(" \"$J/\" 2>/dev/null\n", f);
+		}
+		fputs("chroot \"$R\"", f);
+		STRV_FOREACH(x, a->argv) {
+			fputc(' ', f);
+			shell_word(f, *x);
+		}
+		fputc('\n', f);
+		break;
 	case RSC_ACTION_ESP_STUB:
 		fputs("#    the old file is kept in the journal\n", f);
 		fputs("[ -e \"$R\"", f);

@@ -24,7 +24,8 @@ extern const struct rsc_embedded_profile rsc_embedded_profiles[];
 static const char *const profile_keys[] = {
 	"description", "ids", "generator", "initramfs", "rebuild_dracut", "rebuild_initramfs_tools",
 	"rebuild_mkinitcpio", "grub_mkconfig", "grub_cfg_bios", "grub_cfg_efi", "esp_stub", "bls",
-	"relabel", "kernel_package", "grub_install_bios",
+	"relabel", "kernel_package", "grub_install_bios", "grub_install_efi", "grub_install_efi_signed",
+	"grub_install_efi_unsigned", "grub_install_efi_removable",
 };
 
 void profile_free(struct profile *p) {

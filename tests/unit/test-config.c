@@ -800,6 +800,156 @@ static void test_confedit(void **state) {
 	free(o);
 }
 
+/* ---- what UEFI firmware loads (esp-loader-missing, grub-install-efi) ---- */
+
+static void put(const char *root, const char *path, const char *text) {
+	char *one[] = { (char *)path, (char *)text, NULL };
+	char *dir = scratch_root((const char *const *)one), cmd[1200];
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", dir, root);
+	assert_int_equal(system(cmd), 0);
+	remove_root(dir);
+}
+
+static void drop(const char *root, const char *path) {
+	char p[1024];
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	assert_int_equal(unlink(p), 0);
+}
+
+/* The Debian fixture as a UEFI system with the signed chain installed
+ * (what grub-efi-amd64-signed and shim-signed leave), GRUB not installed
+ * for BIOS. */
+static char *uefi_root(void) {
+	char *root = copy_root("debian");
+	put(root, "/usr/lib/grub/x86_64-efi/normal.mod", "mod");
+	put(root, "/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", "MZ signed grub");
+	put(root, "/usr/lib/shim/shimx64.efi.signed", "MZ signed shim");
+	return root;
+}
+
+static const char *const uefi_devices[] = { "2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", "5C1A-3F2E", NULL };
+
+static const struct rsc_finding *loader_finding(const struct rsc_diagnosis *d) {
+	for (size_t i = 0; i < d->n_findings; i++)
+		if (d->findings[i].id == RSC_FINDING_ESP_LOADER_MISSING)
+			return &d->findings[i];
+	return NULL;
+}
+
+static bool argv_has(const struct rsc_action *a, const char *word) {
+	return strv_contains(a->argv, word);
+}
+
+/* Nothing on the ESP the firmware could start: an error, and one
+ * grub-install for UEFI with the signed chain, the removable copy, and no
+ * NVRAM write. */
+static void test_esp_loader_gone(void **state) {
+	char *root = uefi_root();
+	drop(root, "/boot/efi/EFI/debian/grubx64.efi");
+	drop(root, "/boot/efi/EFI/debian/shimx64.efi");
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, uefi_devices, &d);
+	const struct rsc_finding *f = loader_finding(d);
+	assert_non_null(f);
+	assert_int_equal(f->severity, RSC_SEVERITY_ERROR);
+	assert_string_equal(f->subject, "/EFI/debian");
+
+	assert_non_null(strstr(f->evidence, "no /boot/efi/EFI/debian/shimx64.efi or grubx64.efi, no /boot/efi/EFI/BOOT/BOOTX64.EFI"));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 1);
+	const struct rsc_action *a = NULL;
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == RSC_ACTION_GRUB_INSTALL_EFI)
+			a = &p->actions[i];
+	assert_string_equal(a->argv[0], "grub-install");
+	assert_true(argv_has(a, "--target=x86_64-efi"));
+	assert_true(argv_has(a, "--efi-directory=/boot/efi"));
+	assert_true(argv_has(a, "--bootloader-id=debian"));
+	assert_true(argv_has(a, "--uefi-secure-boot"));
+	assert_true(argv_has(a, "--force-extra-removable"));
+	assert_true(argv_has(a, "--no-nvram"));
+	assert_false(argv_has(a, "--no-uefi-secure-boot"));
+	assert_string_equal(a->files[0], "/boot/efi/EFI/debian/grubx64.efi");
+	assert_string_equal(a->files[1], "/boot/efi/EFI/debian/shimx64.efi");
+	assert_string_equal(a->files[2], "/boot/efi/EFI/BOOT/BOOTX64.EFI");
+	assert_string_equal(a->content, "/boot/grub");
+	assert_true(a->fixes && strcmp(a->fixes[0], "esp-loader-missing") == 0);
+	assert_false(unfixed_has(p, "esp-loader-missing"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+
+	/* Without the signed chain GRUB is built, without shim. */
+	char p2[1024];
+	snprintf(p2, sizeof(p2), "%s/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", root);
+	assert_int_equal(unlink(p2), 0);
+	p = plan_with(root, uefi_devices, &d);
+	a = &p->actions[p->n_actions - 1];
+	assert_int_equal(a->kind, RSC_ACTION_GRUB_INSTALL_EFI);
+	assert_true(argv_has(a, "--no-uefi-secure-boot"));
+	assert_int_equal(strv_length(a->files), 2);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	remove_root(root);
+}
+
+/* Shim without the GRUB it loads is as good as nothing. */
+static void test_esp_loader_shim_alone(void **state) {
+	char *root = uefi_root();
+	drop(root, "/boot/efi/EFI/debian/grubx64.efi");
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, uefi_devices, &d);
+	const struct rsc_finding *f = loader_finding(d);
+	assert_non_null(f);
+	assert_int_equal(f->severity, RSC_SEVERITY_ERROR);
+	assert_non_null(strstr(f->evidence, "shim is there, but not the GRUB it loads"));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 1);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	remove_root(root);
+}
+
+/* Negative controls: the own loader there (the removable path unknown
+ * without NVRAM: no finding); only the removable path left (a warning, no
+ * step: the machine still starts); GRUB also installed for BIOS (a
+ * warning); no UEFI GRUB installed at all (nothing). */
+static void test_esp_loader_negative(void **state) {
+	char *root = uefi_root();
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, uefi_devices, &d);
+	assert_null(loader_finding(d));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+
+	drop(root, "/boot/efi/EFI/debian/grubx64.efi");
+	drop(root, "/boot/efi/EFI/debian/shimx64.efi");
+	put(root, "/boot/efi/EFI/BOOT/BOOTX64.EFI", "MZ shim");
+	p = plan_with(root, uefi_devices, &d);
+	assert_non_null(loader_finding(d));
+	assert_int_equal(loader_finding(d)->severity, RSC_SEVERITY_WARNING);
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+
+	drop(root, "/boot/efi/EFI/BOOT/BOOTX64.EFI");
+	put(root, "/boot/grub/i386-pc/core.img", "core");
+	p = plan_with(root, uefi_devices, &d);
+	assert_non_null(loader_finding(d));
+	assert_int_equal(loader_finding(d)->severity, RSC_SEVERITY_WARNING);
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	remove_root(root);
+
+	root = copy_root("debian");
+	drop(root, "/boot/efi/EFI/debian/grubx64.efi");
+	drop(root, "/boot/efi/EFI/debian/shimx64.efi");
+	p = plan_with(root, uefi_devices, &d);
+	assert_null(loader_finding(d));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	remove_root(root);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_assignments_chain, reset),
@@ -816,6 +966,9 @@ int main(void) {
 		cmocka_unit_test_setup(test_confedit, reset),
 		cmocka_unit_test_setup(test_repair_generator_omit, reset),
 		cmocka_unit_test_setup(test_repair_compression_blocks_rebuild, reset),
+		cmocka_unit_test_setup(test_esp_loader_gone, reset),
+		cmocka_unit_test_setup(test_esp_loader_shim_alone, reset),
+		cmocka_unit_test_setup(test_esp_loader_negative, reset),
 		cmocka_unit_test_setup(test_repair_cmdline_default, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

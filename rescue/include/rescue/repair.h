@@ -25,6 +25,7 @@ enum rsc_action_kind {
 	RSC_ACTION_RELABEL,           /* SELinux labels of the files written, from the system's policy */
 	RSC_ACTION_GRUB_INSTALL_BIOS, /* the system's grub-install for i386-pc, on one disk */
 	RSC_ACTION_EDIT_CONFIG,       /* change one line of a configuration file (the cause, not the symptom) */
+	RSC_ACTION_GRUB_INSTALL_EFI,  /* the system's grub-install for x86_64-efi, onto its ESP */
 };
 
 /* Bytes of a disk, from its start. */
@@ -51,7 +52,7 @@ struct rsc_action {
 	char **argv;            /* run inside the system; NULL for file operations */
 	char **files;           /* paths in the system it changes, moves or writes */
 	char *kver;
-	char *content;          /* ESP stub text; edit-config: the line as it will be */
+	char *content;          /* ESP stub text; edit-config: the line as it will be; grub-install-efi: GRUB's directory */
 	unsigned line;          /* edit-config: the line of files[0] it changes (1-based) */
 	char *old_line;         /* edit-config: that line as it is (apply refuses if it changed since) */
 	char *finding_subject;  /* edit-config: the subject of the finding it repairs (its code is fixes[0]) */
