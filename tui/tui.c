@@ -1002,8 +1002,13 @@ static int dump_screen(struct tui *t, const char *dir, const char *name) {
 static int script_next(struct tui *t, struct script *s, int *ret_key, bool *ret_function) {
 	for (;;) {
 		pthread_mutex_lock(&t->m.lock);
-		/* Also while an answer was given and the worker has not taken it. */
-		bool waiting = (t->m.job != JOB_NONE && !t->m.question) || t->m.has_answer;
+		/* Also while an answer was given and the worker has not taken it,
+		 * and while a question came or went since the loop last matched
+		 * the overlay to it: a job that asks twice (a second passphrase
+		 * try) would otherwise get the next key on the bare screen. */
+		bool key_file_entry = t->overlay == OVERLAY_INPUT && t->input_purpose == INPUT_KEY_FILE;
+		bool unsynced = (t->m.question != NULL) != (t->overlay == OVERLAY_QUESTION || key_file_entry);
+		bool waiting = (t->m.job != JOB_NONE && !t->m.question) || t->m.has_answer || unsynced;
 		bool pending_done = t->m.job_done != JOB_NONE;
 		pthread_mutex_unlock(&t->m.lock);
 		if (waiting || pending_done)
