@@ -34,7 +34,9 @@ unsigned tui_context(const struct tui *t) {
 	case OVERLAY_CHOOSE:
 		return CTX_LIST;
 	case OVERLAY_INPUT:
-		return CTX_TEXT;
+		/* A path, not the passphrase: the footer must not offer
+		 * reveal or key file there. */
+		return CTX_PATH;
 	case OVERLAY_CONFIRM:
 		return CTX_YESNO;
 	case OVERLAY_QUESTION: {
@@ -433,13 +435,15 @@ const struct tui_key_action tui_keys[] = {
 	{ 'R', 0, "R", NULL, "release everything and restart the computer", CTX_SCREEN, ON(SCREEN_RESULT), act_reboot },
 	{ 'P', 0, "P", NULL, "release everything and power off", CTX_SCREEN, ON(SCREEN_RESULT), act_poweroff },
 
-	/* Text fields: the passphrase and paths. Other keys type. */
-	{ '\n', KEY_ENTER, "Enter", "OK", "use what was typed", CTX_TEXT, 0, act_text_ok },
-	{ 27, 0, "Esc", "Skip", "skip this volume (passphrase) or close the field", CTX_TEXT, 0, act_text_skip },
+	/* Text fields: the passphrase, and paths (save, key file). Other keys type. */
+	{ '\n', KEY_ENTER, "Enter", "OK", "use what was typed", CTX_TEXT | CTX_PATH, 0, act_text_ok },
+	{ 27, 0, "Esc", "Skip", "skip this volume", CTX_TEXT, 0, act_text_skip },
+	{ 27, 0, "Esc", "Cancel", "close a path field (a key file's: back to the passphrase)", CTX_PATH, 0, act_text_skip },
 	{ CTRL('r'), 0, "^R", "Reveal", "show or hide the passphrase as typed", CTX_TEXT, 0, act_text_reveal },
 	{ CTRL('k'), 0, "^K", "Key file", "use a key file instead of a passphrase", CTX_TEXT, 0, act_text_key_file },
 	{ CTRL('x'), 0, "^X", "Cancel", "cancel the whole step", CTX_TEXT, 0, act_text_cancel },
-	{ KEY_BACKSPACE, 0, "Backspace", NULL, "delete the last character", CTX_TEXT, 0, act_text_backspace },
+	{ CTRL('x'), 0, "^X", NULL, "close a path field (a key file's: cancel the whole step)", CTX_PATH, 0, act_text_cancel },
+	{ KEY_BACKSPACE, 0, "Backspace", NULL, "delete the last character", CTX_TEXT | CTX_PATH, 0, act_text_backspace },
 
 	/* Questions and confirmations. */
 	{ 'y', '\n', "y", "Yes", "yes (also Enter)", CTX_YESNO, 0, act_yes },
@@ -506,7 +510,7 @@ int tui_dispatch(struct tui *t, int key, bool function) {
 		}
 		return k->run(t);
 	}
-	if (ctx == CTX_TEXT && !function && key >= 32)
+	if ((ctx == CTX_TEXT || ctx == CTX_PATH) && !function && key >= 32)
 		return text_insert(t, key);
 	return KEY_UNHANDLED;
 }

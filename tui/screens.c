@@ -94,8 +94,8 @@ static void build_welcome(struct tui *t) {
 	tui_add(t, -1, 0, "It will not: format, partition or delete anything, or write before you agree.");
 	tui_add(t, -1, 0, "%s", "");
 	tui_add(t, -1, 0, "Console: %s", t->console);
-	tui_add(t, 0, 0, "> Start: look at this computer's disks");
-	tui_add(t, 1, 0, "> Keyboard layout: %s%s%s", t->keymap, t->keymap_source ? " " : "", strempty(t->keymap_source));
+	tui_add(t, 0, 0, "Start: look at this computer's disks");
+	tui_add(t, 1, 0, "Keyboard layout: %s%s%s", t->keymap, t->keymap_source ? " " : "", strempty(t->keymap_source));
 	tui_add(t, -1, 0, "%s", "");
 	tui_add(t, -1, TUI_ATTR_DIM, "? help, t teaching mode, q quit, at any time.");
 }
@@ -164,7 +164,7 @@ static void build_systems(struct tui *t) {
 	const struct rsc_system *chosen = rsc_session_get_system(S(t));
 	if (scan->n_systems == 0) {
 		tui_add(t, -1, 0, "No installed system found yet. When a disk is encrypted, unlock it first.");
-		tui_add(t, 0, 0, "> Go to Unlock");
+		tui_add(t, 0, 0, "Go to Unlock");
 		return;
 	}
 	tui_add(t, -1, 0, "Installed systems (Enter picks one):");
@@ -241,7 +241,7 @@ static void build_unlock(struct tui *t) {
 	size_t n = count_locked(scan);
 	if (n == 0 && st != RSC_PHASE_DONE) {
 		tui_add(t, -1, 0, "No locked encrypted (LUKS) volume: nothing to unlock.");
-		tui_add(t, 0, 0, "> Continue: mount the system");
+		tui_add(t, 0, 0, "Continue: mount the system");
 		return;
 	}
 	tui_add(t, -1, 0, "The passphrase is typed into locked memory, never shown unless you ask (^R), never written "
@@ -263,10 +263,10 @@ static void build_unlock(struct tui *t) {
 	tui_add(t, -1, 0, "%s", "");
 	if (st == RSC_PHASE_DONE) {
 		tui_add(t, -1, TUI_ATTR_GOOD, "Unlocked.");
-		tui_add(t, 0, 0, "> Continue: mount the system");
+		tui_add(t, 0, 0, "Continue: mount the system");
 	} else {
-		tui_add(t, 0, 0, "> Unlock (asks for each passphrase)");
-		tui_add(t, 1, 0, "> Skip: go on without them");
+		tui_add(t, 0, 0, "Unlock (asks for each passphrase)");
+		tui_add(t, 1, 0, "Skip: go on without them");
 	}
 }
 
@@ -309,10 +309,10 @@ static void build_mount(struct tui *t) {
 		for (size_t i = 0; i < s->n_fstab; i++)
 			if (s->fstab[i].target && s->fstab[i].target[0] == '/')
 				tui_add(t, -1, 0, "  %s %s (%s)", s->fstab[i].target, s->fstab[i].spec, strna(s->fstab[i].fstype));
-		tui_add(t, 0, 0, "> Continue: the checks");
+		tui_add(t, 0, 0, "Continue: the checks");
 		return;
 	}
-	tui_add(t, 0, 0, "> Mount %s read-only and check it", t->chosen ? t->chosen : "the system");
+	tui_add(t, 0, 0, "Mount %s read-only and check it", t->chosen ? t->chosen : "the system");
 }
 
 static int activate_mount(struct tui *t, int item) {
@@ -370,7 +370,7 @@ static void build_checks(struct tui *t) {
 	}
 	tui_add(t, -1, c->entries_broken ? TUI_ATTR_ERROR : 0, "Boot entries: %u, %u naming missing files", c->entries,
 		c->entries_broken);
-	tui_add(t, 0, 0, "> Continue: the diagnosis");
+	tui_add(t, 0, 0, "Continue: the diagnosis");
 }
 
 static int activate_next(struct tui *t, int item) {
@@ -422,7 +422,7 @@ static void build_diagnosis(struct tui *t) {
 	tui_add(t, -1, 0, "%s: %u error(s), %u warning(s). Up/Down shows each one's explanation, evidence and fix.",
 		strna(d->system), d->errors, d->warnings);
 	add_findings(t, d, true);
-	tui_add(t, (int)d->n_findings, 0, "> Continue: the plan");
+	tui_add(t, (int)d->n_findings, 0, "Continue: the plan");
 }
 
 static int activate_diagnosis(struct tui *t, int item) {
@@ -470,9 +470,9 @@ static void build_plan(struct tui *t) {
 		tui_add(t, -1, TUI_ATTR_WARNING, "Needs a person: %s", *u);
 	int n = (int)p->n_actions;
 	if (p->n_actions && phase(t, RSC_PHASE_APPLY) == RSC_PHASE_TODO)
-		tui_add(t, n, TUI_ATTR_TITLE, "> Apply this plan (asks once more; a is the same)");
+		tui_add(t, n, TUI_ATTR_TITLE, "Apply this plan (asks once more; a is the same)");
 	else
-		tui_add(t, n, 0, "> Continue: the result");
+		tui_add(t, n, 0, "Continue: the result");
 }
 
 static int activate_plan(struct tui *t, int item) {
@@ -552,7 +552,7 @@ static void build_apply(struct tui *t) {
 	if (running)
 		tui_add(t, 0, TUI_ATTR_WARNING, "Working. c cancels it and rolls the running step back.");
 	else if (phase(t, RSC_PHASE_APPLY) != RSC_PHASE_TODO)
-		tui_add(t, 0, 0, "> Continue: the result");
+		tui_add(t, 0, 0, "Continue: the result");
 }
 
 static int activate_apply(struct tui *t, int item) {
@@ -617,13 +617,13 @@ static void build_result(struct tui *t) {
 	if (after && !after->errors && p && p->n_actions && phase(t, RSC_PHASE_APPLY) == RSC_PHASE_DONE)
 		tui_add(t, -1, TUI_ATTR_GOOD, "Next: restart (R) and remove the rescue stick while the computer starts.");
 	tui_add(t, -1, 0, "%s", "");
-	tui_add(t, RESULT_UNDO, 0, "> Undo the repair (u)");
-	tui_add(t, RESULT_REPORT, 0, "> Save the report (s)");
-	tui_add(t, RESULT_TRANSCRIPT, 0, "> Save the session as a shell transcript (w)");
-	tui_add(t, RESULT_SHELL, 0, "> Shell in the mounted system (!)");
-	tui_add(t, RESULT_REBOOT, 0, "> Unmount everything and restart (R)");
-	tui_add(t, RESULT_POWEROFF, 0, "> Unmount everything and power off (P)");
-	tui_add(t, RESULT_QUIT, 0, "> Unmount everything and quit (q)");
+	tui_add(t, RESULT_UNDO, 0, "Undo the repair (u)");
+	tui_add(t, RESULT_REPORT, 0, "Save the report (s)");
+	tui_add(t, RESULT_TRANSCRIPT, 0, "Save the session as a shell transcript (w)");
+	tui_add(t, RESULT_SHELL, 0, "Shell in the mounted system (!)");
+	tui_add(t, RESULT_REBOOT, 0, "Unmount everything and restart (R)");
+	tui_add(t, RESULT_POWEROFF, 0, "Unmount everything and power off (P)");
+	tui_add(t, RESULT_QUIT, 0, "Unmount everything and quit (q)");
 }
 
 static int activate_result(struct tui *t, int item) {
@@ -783,7 +783,7 @@ void tui_choose_done(struct tui *t) {
 
 /* ---- what a finished job means for the screens ---- */
 
-void tui_job_finished(struct tui *t, enum tui_job job, int r) {
+static void job_outcome(struct tui *t, enum tui_job job, int r) {
 	if (r == -ECANCELED) {
 		tui_notice(t, "Cancelled; what the step did was undone.");
 		if (job == JOB_APPLY)
@@ -840,6 +840,18 @@ void tui_job_finished(struct tui *t, enum tui_job job, int r) {
 	case JOB_NONE:
 		break;
 	}
+}
+
+void tui_job_finished(struct tui *t, enum tui_job job, int r) {
+	job_outcome(t, job, r);
+	/* A job that succeeded overcame what it warned about on the way (a
+	 * mistyped passphrase): its own notice says how it ended. A failure's
+	 * last message is its reason, kept on the screen the job ended on
+	 * until the person moves on. */
+	if (r >= 0)
+		tui_clear_info(t);
+	else
+		t->info_screen = t->screen;
 }
 
 const struct tui_screen_info tui_screens[_SCREEN_MAX] = {

@@ -112,8 +112,19 @@ static void wrap_into(char ***lines, const char *text, int width, int indent) {
 	}
 }
 
+/* Lines of a focusable item start with a two-column gutter: "> " on the
+ * first line of the focused item, spaces elsewhere. Reverse video alone is
+ * lost on a serial console, in a text dump or to a screen reader, and with
+ * two items on a screen nothing else would tell which one Enter takes. */
+#define FOCUS_GUTTER 2
+
 void tui_add_wrapped(struct tui *t, int item, int attr, int indent, const char *text) {
 	int width = t->width > 4 ? t->width : 4;
+	if (item >= 0) {
+		width -= FOCUS_GUTTER;
+		if (width < 4)
+			width = 4;
+	}
 	if (indent > width / 4)
 		indent = width / 4;
 	const char *p = text ? text : "";
@@ -144,7 +155,11 @@ void tui_add_wrapped(struct tui *t, int item, int attr, int indent, const char *
 			}
 			char buf[1024];
 			int pad = cont ? indent + (int)lead : 0;
-			int n = snprintf(buf, sizeof(buf), "%*s%.*s", pad, "", (int)take, q);
+			/* Items are contiguous: the item's first line is the one
+			 * that follows a line of anything else. */
+			bool item_start = item >= 0 && (t->n_lines == 0 || t->lines[t->n_lines - 1].item != item);
+			const char *gutter = item < 0 ? "" : item_start && item == t->focus[t->screen] ? "> " : "  ";
+			int n = snprintf(buf, sizeof(buf), "%s%*s%.*s", gutter, pad, "", (int)take, q);
 			add_line(t, item, attr, buf, n < 0 ? 0 : (size_t)n >= sizeof(buf) ? sizeof(buf) - 1 : (size_t)n);
 			q += take;
 			left -= take;
@@ -194,6 +209,17 @@ void tui_notice(struct tui *t, const char *fmt, ...) {
 	va_start(ap, fmt);
 	vsnprintf(t->notice, sizeof(t->notice), fmt, ap);
 	va_end(ap);
+}
+
+/* The library's last message goes when what it reported is over: another
+ * screen, a new job, or a job that succeeded after it (a passphrase that
+ * opened the volume on the second try). */
+void tui_clear_info(struct tui *t) {
+	pthread_mutex_lock(&t->m.lock);
+	t->m.info[0] = 0;
+	t->m.info_level = 0;
+	pthread_mutex_unlock(&t->m.lock);
+	t->info_screen = t->screen;
 }
 
 static void clear_lines(struct tui *t) {
@@ -517,7 +543,7 @@ static char **help_lines(struct tui *t) {
 	strv_extend(&l, "In questions and text fields:");
 	for (size_t i = 0; i < tui_n_keys; i++) {
 		const struct tui_key_action *k = &tui_keys[i];
-		if (k->contexts & CTX_SCREEN || !(k->contexts & (CTX_TEXT | CTX_YESNO)))
+		if (k->contexts & CTX_SCREEN || !(k->contexts & (CTX_TEXT | CTX_PATH | CTX_YESNO)))
 			continue;
 		snprintf(buf, sizeof(buf), "  %-10s %s", k->name, k->help);
 		wrap_into(&l, buf, t->cols - 4, 13);
@@ -744,6 +770,9 @@ static void draw(struct tui *t) {
 			t->state_seen[i] = tui_screens[i].state(t);
 	else
 		t->state_seen[SCREEN_WELCOME] = tui_screens[SCREEN_WELCOME].state(t);
+	/* The library's last message was about another screen. */
+	if (t->screen != t->info_screen)
+		tui_clear_info(t);
 	/* ncurses compares this with what the terminal shows and sends only
 	 * the difference: a progress tick costs its own line on a serial
 	 * console, not a repaint. */
@@ -973,8 +1002,13 @@ static int dump_screen(struct tui *t, const char *dir, const char *name) {
 static int script_next(struct tui *t, struct script *s, int *ret_key, bool *ret_function) {
 	for (;;) {
 		pthread_mutex_lock(&t->m.lock);
-		/* Also while an answer was given and the worker has not taken it. */
-		bool waiting = (t->m.job != JOB_NONE && !t->m.question) || t->m.has_answer;
+		/* Also while an answer was given and the worker has not taken it,
+		 * and while a question came or went since the loop last matched
+		 * the overlay to it: a job that asks twice (a second passphrase
+		 * try) would otherwise get the next key on the bare screen. */
+		bool key_file_entry = t->overlay == OVERLAY_INPUT && t->input_purpose == INPUT_KEY_FILE;
+		bool unsynced = (t->m.question != NULL) != (t->overlay == OVERLAY_QUESTION || key_file_entry);
+		bool waiting = (t->m.job != JOB_NONE && !t->m.question) || t->m.has_answer || unsynced;
 		bool pending_done = t->m.job_done != JOB_NONE;
 		pthread_mutex_unlock(&t->m.lock);
 		if (waiting || pending_done)
@@ -1024,10 +1058,12 @@ static int script_next(struct tui *t, struct script *s, int *ret_key, bool *ret_
 				continue;
 			}
 			if (strncmp(p, "ask ", 4) == 0) {
-				static const char *const kinds[] = { "passphrase", "choose", "replay", "plan" };
+				/* "retry": a passphrase that is wrong once, then asked again. */
+				static const char *const kinds[] = { "passphrase", "choose", "replay", "plan", "retry" };
 				for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
 					if (streq(p + 4, kinds[i])) {
-						t->m.sample_kind = (int)i;
+						t->m.sample_retry = streq(kinds[i], "retry");
+						t->m.sample_kind = t->m.sample_retry ? RSC_ASK_PASSPHRASE : (int)i;
 						tui_start_job(t, JOB_SAMPLE_QUESTION);
 					}
 				/* Let the worker reach its question before the next key. */

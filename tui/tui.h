@@ -81,6 +81,7 @@ struct tui_model {
 	bool has_answer;
 	bool closing;                   /* the UI is going away: answer everything with CANCEL */
 	int sample_kind;
+	bool sample_retry;              /* the passphrase is "wrong" once, as a mistyped one is */
 	char sample_result[96];         /* the answer to the sample question, never the secret */
 };
 
@@ -181,6 +182,9 @@ struct tui {
 
 	/* What happened, in words, for the info line (messages of our own). */
 	char notice[240];
+	/* The screen the library's last message (m.info) was shown for: on
+	 * another screen it no longer says anything true and is cleared. */
+	enum tui_screen info_screen;
 
 	/* Selected system id (Systems screen). */
 	char *chosen;
@@ -204,6 +208,7 @@ void tui_add(struct tui *t, int item, int attr, const char *fmt, ...) __attribut
 void tui_add_wrapped(struct tui *t, int item, int attr, int indent, const char *text);
 void tui_add_bar(struct tui *t, int item, const char *label, double fraction, const char *after);
 void tui_notice(struct tui *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tui_clear_info(struct tui *t);
 
 /* ---- screens.c: one table entry per screen ---- */
 struct tui_screen_info {
@@ -233,10 +238,11 @@ void tui_choose_done(struct tui *t);
 /* ---- keys.c: the one table of key actions ---- */
 enum {
 	CTX_SCREEN = 1 << 0,            /* on a screen, no overlay */
-	CTX_TEXT = 1 << 1,              /* a text field has the keyboard (passphrase, path) */
+	CTX_TEXT = 1 << 1,              /* the passphrase field has the keyboard */
 	CTX_YESNO = 1 << 2,             /* a yes/no question or confirmation */
 	CTX_LIST = 1 << 3,              /* an overlay with a list or scrolled text */
-	CTX_ALL = CTX_SCREEN | CTX_TEXT | CTX_YESNO | CTX_LIST,
+	CTX_PATH = 1 << 4,              /* a path field (save, key file): its own keys, not the passphrase's */
+	CTX_ALL = CTX_SCREEN | CTX_TEXT | CTX_YESNO | CTX_LIST | CTX_PATH,
 	/* Not a context: marks a screen action that touches nothing of the
 	 * session, so it also works while the worker runs a job. */
 	ANY_TIME = 1 << 8,

@@ -155,6 +155,21 @@ static int sample_question(struct tui_model *m) {
 		q.detail = NULL;
 	}
 	int r = rsc_ask(m->ctx, &q);
+	int result = 0;
+	if (m->sample_retry && r == RSC_ANSWER_YES) {
+		/* As the library does with a passphrase that does not open the
+		 * volume: a warning through the log callback, and a second try. */
+		on_log(m, RSC_LOG_WARNING, "vda2: wrong passphrase (1 of 3 tries)");
+		explicit_bzero(secret, 512);
+		q.secret_len = 0;
+		q.attempt = 2;
+		q.text = "Type the passphrase of this encrypted volume (that one did not open it; try again).";
+		r = rsc_ask(m->ctx, &q);
+		if (r != RSC_ANSWER_YES) {
+			on_log(m, RSC_LOG_ERR, "vda2: not unlocked; it stays locked");
+			result = -EPERM;
+		}
+	}
 	pthread_mutex_lock(&m->lock);
 	static const char *const answers[] = { "yes", "no", "skip", "key file", "undo", "cancel" };
 	snprintf(m->sample_result, sizeof(m->sample_result), "%s, %zu byte(s) in the buffer, choice %zu%s%s",
@@ -163,7 +178,7 @@ static int sample_question(struct tui_model *m) {
 	pthread_mutex_unlock(&m->lock);
 	explicit_bzero(secret, 512);
 	free(secret);
-	return 0;
+	return result;
 }
 
 static int run_job(struct tui_model *m, enum tui_job job) {
@@ -255,6 +270,9 @@ int tui_start_job(struct tui *t, enum tui_job job) {
 	m->job_done = JOB_NONE;
 	m->have_progress = false;
 	m->progress_what[0] = 0;
+	/* What the last job reported is superseded by this one. */
+	m->info[0] = 0;
+	m->info_level = 0;
 	__atomic_store_n(&m->cancel_requested, false, __ATOMIC_RELAXED);
 	if (job == JOB_APPLY || job == JOB_UNDO) {
 		for (size_t i = 0; i < TUI_OUTPUT_LINES; i++) {

@@ -43,4 +43,19 @@ struct root_stack_summary {
  * (not for a root given as a directory without devices, whose diagnosis
  * must not depend on the host). 0, -ENOENT when fstab has no root, -ENOMEM. */
 int root_stack_summary(rsc_context *ctx, int rootfd, bool devices, struct root_stack_summary *ret);
+
+/* What is known of the root's stack, for root_stack_describe(); NULL or
+ * false for what is not. */
+struct root_stack_words {
+	const char *fstype;
+	const char *device;     /* "/dev/vdb3": named only when no layer names the root */
+	bool lvm;
+	const char *vg, *lv;
+	bool luks;
+	const char *luks_name;
+	bool luks_assumed;
+};
+/* "ext4 on LVM vg/root on LUKS luks-...", "xfs on LVM", "ext4 on /dev/vdb3":
+ * only the names that are known. NULL when out of memory. */
+char *root_stack_describe(const struct root_stack_words *w);
 void root_stack_summary_done(struct root_stack_summary *s);

@@ -449,8 +449,23 @@ static int walk_sysfs_block(const char *sysdir, struct stack *s, unsigned depth,
 				return -ENOMEM;
 			if (!e && name[0] && !strv_contains(s->luks_names, name) && strv_extend(&s->luks_names, name) < 0)
 				return -ENOMEM;
-		} else if (startswith(buf, "LVM-"))
+		} else if (startswith(buf, "LVM-")) {
 			s->lvm = true;
+			/* A root named by UUID: the mapping's name ("vg-root")
+			 * is where its VG and LV names are seen. */
+			if (!s->vg && !s->lv) {
+				char name[256] = "";
+				snprintf(path, sizeof(path), "%s/dm/name", sysdir);
+				FILE *g = fopen(path, "re");
+				if (g) {
+					if (fgets(name, sizeof(name), g))
+						name[strcspn(name, "\n")] = 0;
+					fclose(g);
+				}
+				if (name[0])
+					(void)split_dm_lvm_name(name, &s->vg, &s->lv);
+			}
+		}
 		snprintf(path, sizeof(path), "%s/slaves", sysdir);
 		DIR *d = opendir(path);
 		if (d) {
@@ -513,6 +528,49 @@ static int walk_sysfs_block(const char *sysdir, struct stack *s, unsigned depth,
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* The node of a block device as udev names it ("/dev/vdb3"), NULL when
+ * sysfs does not say. */
+static char *device_node(dev_t dev) {
+	char path[128], line[256];
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *v = startswith(line, "DEVNAME=");
+		if (v) {
+			char *node = NULL;
+			line[strcspn(line, "\n")] = 0;
+			return asprintf(&node, "/dev/%s", v) < 0 ? NULL : node;
+		}
+	}
+	return NULL;
+}
+
+char *root_stack_describe(const struct root_stack_words *w) {
+	char *desc = NULL;
+	const char *fs = w->fstype && *w->fstype ? w->fstype : "a filesystem";
+	/* Each layer with the names that are known, and none that are not:
+	 * a missing name is left out, never shown as a placeholder. */
+	char lvm[300] = "", luks[300] = "", dev[300] = "";
+	if (w->lvm) {
+		if (w->vg && w->lv)
+			snprintf(lvm, sizeof(lvm), " on LVM %s/%s", w->vg, w->lv);
+		else if (w->vg)
+			snprintf(lvm, sizeof(lvm), " on LVM (VG %s)", w->vg);
+		else if (w->lv)
+			snprintf(lvm, sizeof(lvm), " on LVM (LV %s)", w->lv);
+		else
+			snprintf(lvm, sizeof(lvm), " on LVM");
+	}
+	if (w->luks)
+		snprintf(luks, sizeof(luks), " on LUKS%s%s", w->luks_name ? " " : "", strempty(w->luks_name));
+	/* The device itself only when no layer names the root already. */
+	if (!w->lvm && !w->luks && w->device)
+		snprintf(dev, sizeof(dev), " on %s", w->device);
+	if (asprintf(&desc, "%s%s%s%s%s", fs, lvm, luks, dev, w->luks_assumed ? " (LUKS assumed from crypttab)" : "") < 0)
+		return NULL;
+	return desc;
 }
 
 /* The device a spec names on this machine, if it can see it. */
@@ -589,19 +647,20 @@ static int analyse_root(rsc_context *ctx, int rootfd, const struct rsc_fstab_ent
 			}
 	}
 
-	_cleanup_free_ char *desc = NULL;
-	if (asprintf(&desc, "%s%s%s%s%s%s%s", root->fstype, s->lvm ? " on LVM " : "",
-		     s->lvm ? strna(s->vg) : "", s->lvm ? "/" : "", s->lvm ? strna(s->lv) : "",
-		     s->luks ? " on LUKS " : "", s->luks && s->luks_names ? s->luks_names[0] : "") < 0)
+	_cleanup_free_ char *node = s->root_dev ? device_node(s->root_dev) : NULL;
+	struct root_stack_words w = {
+		.fstype = root->fstype,
+		.device = node ? node : startswith(spec, "/dev/") ? spec : NULL,
+		.lvm = s->lvm,
+		.vg = s->vg,
+		.lv = s->lv,
+		.luks = s->luks,
+		.luks_name = s->luks_names ? s->luks_names[0] : NULL,
+		.luks_assumed = s->luks_assumed,
+	};
+	s->description = root_stack_describe(&w);
+	if (!s->description)
 		return -ENOMEM;
-	if (s->luks_assumed) {
-		char *d2;
-		if (asprintf(&d2, "%s (LUKS assumed from crypttab)", desc) < 0)
-			return -ENOMEM;
-		free(desc);
-		desc = d2;
-	}
-	s->description = TAKE_PTR(desc);
 	s->fstype = strdup(root->fstype);
 	return s->fstype ? 0 : -ENOMEM;
 }
@@ -1125,7 +1184,10 @@ int rsc_initramfs_verify(rsc_context *ctx, rsc_initramfs *img, const char *root_
 				goto fail;
 		}
 		if (s.lvm) {
-			snprintf(why, sizeof(why), "LVM (%s/%s)", strna(s.vg), strna(s.lv));
+			if (s.vg && s.lv)
+				snprintf(why, sizeof(why), "LVM (%s/%s)", s.vg, s.lv);
+			else
+				snprintf(why, sizeof(why), "LVM");
 			if ((r = require_name(&m, "dm_mod", why, false, 0)) < 0)
 				goto fail;
 			STRV_FOREACH(t, s.dm_targets)

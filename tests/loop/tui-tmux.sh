@@ -3,11 +3,11 @@
 # tmux pane (80x24, TERM=vt102, basic mode as on a serial console), keys
 # sent with send-keys, the screen read with capture-pane. On a copy of the
 # demo disk (a real Debian 12 install) whose initramfs was removed:
-# Welcome -> Systems -> Unlock (not needed) -> Mount (read-only) -> Checks
-# -> Diagnosis -> Plan -> Apply (confirmed with y) -> Result "repaired";
-# then quit, which releases everything. Afterwards the disk diagnoses
-# clean, nothing is left mounted or attached, and the disk was not written
-# before the plan was accepted.
+# Welcome (the focused item marked in the text itself) -> Systems -> Unlock
+# (not needed) -> Mount (read-only) -> Checks -> Diagnosis -> Plan -> Apply
+# (confirmed with y) -> Result "repaired"; then quit, which releases
+# everything. Afterwards the disk diagnoses clean, nothing is left mounted
+# or attached, and the disk was not written before the plan was accepted.
 . "$(dirname "$0")/../lib/testlib.sh"
 need_root
 need_cmd tmux jq sfdisk
@@ -28,6 +28,16 @@ tui_start 80x24 vt102 --image $w/a.img
 wait_for "1/9 Welcome"
 cp $w/screen.txt $w/01-welcome.txt
 grep -q '+-\|^ rescue' $w/screen.txt || fail "no screen"
+# capture-pane without -e drops reverse video, as a serial console's
+# reader or a screen reader does: the focus must show in the text itself.
+grep -q '> Start: look' $w/screen.txt && ! grep -q '> Keyboard layout' $w/screen.txt ||
+	fail "the focused item (Start) is not marked in plain text"
+keys Down
+wait_for '> Keyboard layout'
+grep -q '> Start: look' $w/screen.txt && fail "Start is still marked after the focus moved"
+keys Up
+wait_for '> Start: look'
+echo "ok: the focused item is marked in plain text"
 keys Enter
 wait_for "debian-12" 120
 cp $w/screen.txt $w/02-systems.txt

@@ -3,6 +3,7 @@
  * tests/fixtures/initramfs (see make-fixtures.py there). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "initramfs-internal.h"
 #include "macro.h"
 #include "rescue/initramfs.h"
 
@@ -338,6 +340,69 @@ static void test_limits(void **state) {
 	rsc_initramfs_free(img);
 }
 
+/* The summary of the root's stack names what is known and nothing else:
+ * a missing VG or LV name used to read "ext4 on LVM n/a/n/a". */
+static void test_stack_words(void **state) {
+	static const struct {
+		struct root_stack_words w;
+		const char *want;
+	} cases[] = {
+		{ { .fstype = "ext4", .lvm = true, .vg = "vg0", .lv = "root", .luks = true, .luks_name = "luks-1" },
+		  "ext4 on LVM vg0/root on LUKS luks-1" },
+		{ { .fstype = "ext4", .lvm = true }, "ext4 on LVM" },
+		{ { .fstype = "xfs", .lvm = true, .vg = "rhel" }, "xfs on LVM (VG rhel)" },
+		{ { .fstype = "ext4", .lvm = true, .lv = "root" }, "ext4 on LVM (LV root)" },
+		{ { .fstype = "btrfs", .luks = true }, "btrfs on LUKS" },
+		{ { .fstype = "ext4", .device = "/dev/vdb3" }, "ext4 on /dev/vdb3" },
+		{ { .fstype = "ext4", .device = "/dev/dm-3", .lvm = true }, "ext4 on LVM" },
+		{ { .fstype = "ext4" }, "ext4" },
+		{ { .fstype = NULL, .device = "/dev/vdb3" }, "a filesystem on /dev/vdb3" },
+		{ { .fstype = "ext4", .lvm = true, .vg = "vg", .lv = "root", .luks_assumed = true, .luks = true,
+		    .luks_name = "cr" },
+		  "ext4 on LVM vg/root on LUKS cr (LUKS assumed from crypttab)" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		_cleanup_free_ char *d = root_stack_describe(&cases[i].w);
+		assert_non_null(d);
+		assert_string_equal(d, cases[i].want);
+		assert_null(strstr(d, "n/a"));
+	}
+}
+
+/* Through the real analysis: a root named by its device node, on a block
+ * device this machine has, is described with that device (it used to read
+ * just "ext4"). Skipped where /dev/loop0 is not a block device. */
+static void test_stack_summary_device(void **state) {
+	struct stat st;
+	if (stat("/dev/loop0", &st) < 0 || !S_ISBLK(st.st_mode) || access("/sys/dev/block", R_OK) < 0)
+		skip();
+	char dir[] = "/tmp/rescue-stack-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/fstab", dir);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("/dev/loop0 / ext4 defaults 0 1\n", f);
+	assert_int_equal(fclose(f), 0);
+	int rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(rootfd >= 0);
+	struct root_stack_summary sum = { 0 };
+	assert_int_equal(root_stack_summary(ctx, rootfd, true, &sum), 0);
+	assert_string_equal(sum.description, "ext4 on /dev/loop0");
+	root_stack_summary_done(&sum);
+	/* Without looking at devices, the fstab's own /dev path still names it. */
+	assert_int_equal(root_stack_summary(ctx, rootfd, false, &sum), 0);
+	assert_string_equal(sum.description, "ext4 on /dev/loop0");
+	root_stack_summary_done(&sum);
+	close(rootfd);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_compression),
@@ -351,6 +416,8 @@ int main(void) {
 		cmocka_unit_test(test_extract_hostile),
 		cmocka_unit_test(test_kernel_config),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_stack_words),
+		cmocka_unit_test(test_stack_summary_device),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -68,6 +68,43 @@ for mode in rich basic; do
 	done
 done
 
+# What the goldens hold, said outright for marks.keys, so a re-bless cannot
+# take it back unnoticed: in plain text (no attributes), the focused item
+# and only it starts with "> "; the Save dialog's footer names its own keys,
+# not the passphrase field's; the status line (the line above the footer)
+# loses a message once a retry succeeded or the person went on to another
+# screen, and keeps a failure's reason on the screen where it happened.
+expect() { # DUMP, description, command...: one check
+	local dump=$1 what=$2
+	shift 2
+	checks=$((checks + 1))
+	if [ ! -e "$dump" ] || ! "$@" "$dump"; then
+		echo "FAIL ${dump#"$tmp"/}: $what"; [ -e "$dump" ] && sed 's/^/  | /' "$dump"
+		failures=$((failures + 1))
+	fi
+}
+status_line() { sed -n "$(($(wc -l < "$1") - 2))p" "$1"; }    # above the footer and the cursor line
+footer() { sed -n "$(($(wc -l < "$1") - 1))p" "$1"; }
+focus_is() { # ITEM-TEXT OTHER-TEXT DUMP
+	grep -q "> $1" "$3" && grep -q "  $2" "$3" && ! grep -q "> $2" "$3"
+}
+status_empty() { [ -z "$(status_line "$1" | tr -d ' ')" ]; }
+status_names_failure() { status_line "$1" | grep -q "error: vda2: not unlocked"; }
+save_footer() { footer "$1" | grep -q "Enter OK  Esc Cancel" && ! footer "$1" | grep -Eq "Reveal|Key file|Skip"; }
+for mode in rich basic; do
+	d=$tmp/$mode-80x24/marks
+	expect "$d/01-welcome-start-focused.txt" "Start is focused and marked, the layout is not" \
+		focus_is "Start: look" "Keyboard layout"
+	expect "$d/02-welcome-layout-focused.txt" "the layout is focused and marked, Start is not" \
+		focus_is "Keyboard layout" "Start: look"
+	expect "$d/03-save-dialog.txt" "the Save dialog's footer shows its own keys" \
+		save_footer
+	expect "$d/06-after-retry.txt" "the status line still shows the warning of a retry that succeeded" status_empty
+	expect "$d/07-failure-reason.txt" "the status line does not keep the reason of the failure" \
+		status_names_failure
+	expect "$d/08-next-screen.txt" "the status line still shows the failure of another screen" status_empty
+done
+
 checks=$((checks + 1))
 if [ "$(tree_sum "$root")" != "$before" ]; then
 	echo "FAIL: the wizard changed the fixture tree"; failures=$((failures + 1))

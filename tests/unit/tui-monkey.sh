@@ -16,7 +16,7 @@ export RESCUE_REPORT_DIR=$tmp RESCUE_CMDLINE=/dev/null RESCUE_KEYMAP_DIR=/nonexi
 
 keys=(Enter Esc Tab BTab Up Down Left Right PgUp PgDn Home End Backspace Space F1 F2 F3 F10
 	'?' t g m q y n a c u s w '!' R P x j k C-r C-k C-x 1 Z)
-asks=(passphrase choose replay plan)
+asks=(passphrase choose replay plan retry)
 failures=0 runs=0
 for seed in 1 2 3 4 5 6 7 8 9 10 11 12; do
 	RANDOM=$seed
@@ -25,7 +25,7 @@ for seed in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		for ((i = 0; i < 150; i++)); do
 			case $((RANDOM % 20)) in
 			0) echo "resize $((12 + RANDOM % 121))x$((4 + RANDOM % 47))" ;;
-			1) echo "ask ${asks[RANDOM % 4]}" ;;
+			1) echo "ask ${asks[RANDOM % ${#asks[@]}]}" ;;
 			2) echo "type random text $RANDOM" ;;
 			3) echo "dump d$i" ;;
 			*) echo "${keys[RANDOM % ${#keys[@]}]}" ;;
