@@ -12,7 +12,10 @@
 #    GRUB's files byte for byte;
 #  - a grub-install that writes GRUB's boot sector but no core, and exits
 #    0: the read-back catches it, the disk's first MiB and GRUB's files are
-#    rolled back byte for byte, exit 24.
+#    rolled back byte for byte, exit 24;
+#  - GRUB's core damaged in the gap (its boot sector intact): diagnose
+#    finds grub-core-damaged, `fix --yes` reinstalls, undo gives back the
+#    damaged bytes.
 # grub-install sees /boot on a loop device of its own here (this kernel has
 # no partitions), not as a partition of the disk, so the core it makes
 # finds /boot by UUID; on a real disk it names the partition.
@@ -37,6 +40,7 @@ test_release
 "$RESCUE" diagnose --image $w/a.img --json > $w/good.json || true
 assert_jq $w/good.json '[.findings[] | select(.code | test("bios|grub-core|grub-prefix"))] | length' 0 "setup: BIOS findings on a fresh install"
 good=$(mib $w/a.img)
+cp --sparse=always $w/a.img $w/good.img
 echo "ok: setup: GRUB installed by the system's grub-install; diagnose finds nothing"
 
 # --- the boot code zeroed ---
@@ -124,3 +128,24 @@ cat $w/undo3.txt
 grep -q "partition table changed since it was saved; nothing written" $w/undo3.txt || fail "undo does not say why it refused"
 [ "$fixed" = "$(mib $w/a.img)" ] || fail "undo wrote to a repartitioned disk"
 echo "ok: undo refuses to put sectors back on a disk whose partition table changed (exit $rc), nothing written"
+
+# --- GRUB's core damaged (its boot sector intact) ---
+# Sectors 20-27 of the gap (inside the compressed core, which starts at
+# sector 2) overwritten with 0xff, as a partitioning or disk tool writing
+# its own data there would.
+cp --sparse=always $w/good.img $w/c.img
+head -c 4096 /dev/zero | tr '\0' '\377' | dd of=$w/c.img bs=512 seek=20 conv=notrunc status=none
+broken3=$(mib $w/c.img)
+set +e; "$RESCUE" diagnose --image $w/c.img --json > $w/core.json; rc=$?; set -e
+assert_jq $w/core.json '[.findings[] | select(.severity == "error") | .code] | join(",")' grub-core-damaged "negative control: a damaged core"
+[ "$broken3" = "$(mib $w/c.img)" ] || fail "diagnose wrote to the disk"
+set +e; "$RESCUE" fix --yes --image $w/c.img --json > $w/corefix.json; rc=$?; set -e
+jq -c '.plan.actions[] | {kind, status, result}' $w/corefix.json
+[ $rc -eq 0 ] || fail "fix of a damaged core: expected 0, got $rc"
+assert_jq $w/corefix.json '.plan.actions[0].kind' grub-install-bios
+assert_jq $w/corefix.json '.after.errors' 0
+"$RESCUE" diagnose --image $w/c.img --json > $w/core-after.json || true
+assert_jq $w/core-after.json '[.findings[] | select(.code | test("bios|grub-core|grub-prefix"))] | length' 0 "BIOS findings after the core's repair"
+"$RESCUE" undo --image $w/c.img > $w/undo4.txt 2>&1 || { cat $w/undo4.txt; fail "undo of the core's repair failed"; }
+[ "$broken3" = "$(mib $w/c.img)" ] || fail "undo did not give back the damaged first MiB"
+echo "ok: a damaged core: found (grub-core-damaged), repaired by grub-install, undone to the damaged bytes"
