@@ -23,6 +23,7 @@
 #include "bootcode.h"
 #include "cmdline.h"
 #include "diagnose-internal.h"
+#include "efiboot.h"
 #include "genconf.h"
 #include "initramfs-internal.h"
 #include "fileio.h"
@@ -133,6 +134,9 @@ static const struct {
 	[RSC_FINDING_ESP_LOADER_MISSING] = { "esp-loader-missing", "ls -lR /mnt/sysroot/boot/efi/EFI",
 		"UEFI firmware starts a loader file on the ESP (shim, then GRUB beside\n"
 		"it): when that file is gone it starts nothing, or another system." },
+	[RSC_FINDING_NVRAM_ENTRY_DEAD] = { "nvram-entry-dead", "efibootmgr -v",
+		"A firmware boot entry names a loader file that is not on its ESP; the\n"
+		"firmware skips it, or (some firmware) stops." },
 	[RSC_FINDING_BIOS_BOOT_CODE_MISSING] = { "bios-boot-code-missing", "dd if=/dev/DISK bs=440 count=1 | od -A d -t x1 | head",
 		"The BIOS runs the code in the disk's first sector: zeroed, it starts\n"
 		"nothing and the machine reports that no bootable disk was found." },
@@ -842,6 +846,60 @@ static bool uses_uefi_grub(const struct diag *g, const char **ret_esp) {
 	return false;
 }
 
+/* What the firmware's boot entries (NVRAM) say about this system's ESP. */
+struct nvram {
+	bool known;        /* booted through UEFI: the entries were read */
+	bool starts_own;   /* an active entry in BootOrder starts a file of dir or EFI/BOOT that is there */
+};
+
+/* The ESP's files compare without case, like FAT. */
+static bool esp_path_in(const char *path, const char *dir) {
+	size_t n = strlen(dir);
+	return strncasecmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static int disk_of(const struct rsc_scan *scan, int dev);
+
+static int check_nvram(struct diag *g, const char *esp, const char *dir, struct nvram *ret) {
+	const char *vars = getenv("RESCUE_EFIVARS_DIR");   /* tests only: a made-up variable store */
+	const struct rsc_device *part = &g->scan->devices[g->esp_dev];
+	struct efi_boot_entry *e = NULL;
+	size_t n = 0;
+	int r = efi_boot_entries_read(vars ? vars : "/sys/firmware/efi/efivars", &e, &n);
+	if (r == -ENOMEM)
+		return r;
+	/* Not booted through UEFI, or the ESP's partition is unknown, or it is
+	 * in an image file (this machine's entries are not the image's). */
+	int disk = disk_of(g->scan, g->esp_dev);
+	if (r < 0 || !part->part_uuid || (disk >= 0 && g->scan->devices[disk].kind == RSC_DEVICE_IMAGE)) {
+		efi_boot_entries_free(e, n);
+		return 0;
+	}
+	ret->known = true;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (!e[i].part_uuid || strcasecmp(e[i].part_uuid, part->part_uuid) != 0 || !e[i].path)
+			continue;
+		char p[512];
+		snprintf(p, sizeof(p), "%s%s", esp, e[i].path);
+		bool there = exists_in_root(g->rootfd, p);
+		bool active = (e[i].attributes & EFI_LOAD_OPTION_ACTIVE) && e[i].order >= 0;
+		if (there && active && (esp_path_in(e[i].path, dir) || esp_path_in(e[i].path, "/EFI/BOOT")))
+			ret->starts_own = true;
+		char name[16];
+		snprintf(name, sizeof(name), "Boot%04X", e[i].number);
+		if (!there)
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_NVRAM_ENTRY_DEAD, name,
+				"remove or correct the entry from a system booted through UEFI: efibootmgr",
+				"A firmware boot entry points at a file this ESP does not hold: the firmware tries it, "
+				"fails and goes on to the next entry (some firmware stops there).",
+				"%s \"%s\"%s points at %s on %s (partition %u), which is not there", name,
+				e[i].description, e[i].order >= 0 ? "" : " (not in BootOrder)", e[i].path, part->name,
+				e[i].partno);
+	}
+	efi_boot_entries_free(e, n);
+	return r < 0 ? r : 0;
+}
+
 /* The loader files the firmware may start: the system's own directory,
  * where an NVRAM entry points (shim, which loads grubx64.efi beside it; or
  * GRUB alone), and the removable path every firmware tries when no entry
@@ -876,6 +934,18 @@ static int check_esp_loader(struct diag *g) {
 	bool own = has_grub;
 	const char *fix = "reinstall the system's signed loader chain on the ESP from the system: grub-install "
 			  "--target=x86_64-efi";
+	/* Booted through UEFI, the firmware's boot entries are known too:
+	 * the own loader helps only through an entry that starts it. */
+	struct nvram nv = {};
+	int r = check_nvram(g, esp, dir, &nv);
+	if (r < 0)
+		return r;
+	if (nv.known && own && !nv.starts_own && !has_removable)
+		return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_ESP_LOADER_MISSING, dir, fix,
+			   "This system's loader is on the ESP, but no firmware boot entry starts it and the "
+			   "removable-media path every firmware tries is empty: nothing starts GRUB.",
+			   "%s: %s is there; no active entry in BootOrder points at it; no %s",
+			   g->scan->devices[g->esp_dev].name, has_shim ? shim : grub, removable);
 	if (own && has_removable)
 		return 0;
 	if (!own && !has_removable)

@@ -41,6 +41,9 @@ static void capture(void *userdata, int level, const char *message) {
 }
 
 static int setup(void **state) {
+	/* No firmware boot entries unless a test gives some: a test machine
+	 * booted through UEFI must not lend its own. */
+	setenv("RESCUE_EFIVARS_DIR", "/nonexistent", 1);
 	int r = rsc_context_new(&ctx);
 	if (r < 0)
 		return r;
@@ -490,7 +493,10 @@ static struct rsc_plan *plan_with(const char *root, const char *const *uuids, st
 	size_t n = 0;
 	for (; uuids[n] && n < ELEMENTSOF(devs); n++)
 		devs[n] = (struct rsc_device){ .kind = RSC_DEVICE_PARTITION, .parent = -1, .name = (char *)uuids[n],
-					       .uuid = (char *)uuids[n], .type = (char *)"ext4" };
+					       .uuid = (char *)uuids[n], .type = (char *)"ext4",
+					       /* the ESP's partition GUID, as tests/fixtures/efivars name it */
+					       .part_uuid = strcmp(uuids[n], "5C1A-3F2E") == 0 ?
+							    (char *)"C12A7328-F81F-11D2-BA4B-00A0C93EC93B" : NULL };
 	struct rsc_scan scan = { .devices = devs, .n_devices = n };
 	struct rsc_diagnosis *d = NULL;
 	assert_int_equal(rsc_diagnose(ctx, &scan, &at->systems[0], root, &d), 0);
@@ -950,6 +956,45 @@ static void test_esp_loader_negative(void **state) {
 	remove_root(root);
 }
 
+/* Booted through UEFI: the firmware's entries decide whether the system's
+ * own loader is reachable. */
+static void test_esp_loader_nvram(void **state) {
+	char *root = uefi_root();
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = NULL;
+	/* An active entry in BootOrder starts shim: nothing to say. */
+	setenv("RESCUE_EFIVARS_DIR", FIXTURES "/efivars/own", 1);
+	p = plan_with(root, uefi_devices, &d);
+	assert_null(loader_finding(d));
+	assert_false(has_finding(d, "nvram-entry-dead", NULL));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	/* The entry is not in BootOrder and the removable path is empty:
+	 * nothing starts GRUB; the removable copy is the repair. */
+	setenv("RESCUE_EFIVARS_DIR", FIXTURES "/efivars/unordered", 1);
+	p = plan_with(root, uefi_devices, &d);
+	assert_non_null(loader_finding(d));
+	assert_int_equal(loader_finding(d)->severity, RSC_SEVERITY_ERROR);
+	assert_non_null(strstr(loader_finding(d)->evidence, "no active entry in BootOrder points at it"));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 1);
+	assert_true(argv_has(&p->actions[p->n_actions - 1], "--force-extra-removable"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	/* An entry naming a file that is gone: a warning of its own; with the
+	 * removable path there the machine still starts. */
+	put(root, "/boot/efi/EFI/BOOT/BOOTX64.EFI", "MZ shim");
+	setenv("RESCUE_EFIVARS_DIR", FIXTURES "/efivars/dead", 1);
+	p = plan_with(root, uefi_devices, &d);
+	assert_true(has_finding(d, "nvram-entry-dead",
+				"Boot0003 \"debian\" points at /EFI/debian/gone.efi on 5C1A-3F2E (partition 1), which is not there"));
+	assert_null(loader_finding(d));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	setenv("RESCUE_EFIVARS_DIR", "/nonexistent", 1);
+	remove_root(root);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_assignments_chain, reset),
@@ -969,6 +1014,7 @@ int main(void) {
 		cmocka_unit_test_setup(test_esp_loader_gone, reset),
 		cmocka_unit_test_setup(test_esp_loader_shim_alone, reset),
 		cmocka_unit_test_setup(test_esp_loader_negative, reset),
+		cmocka_unit_test_setup(test_esp_loader_nvram, reset),
 		cmocka_unit_test_setup(test_repair_cmdline_default, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
