@@ -176,19 +176,25 @@ boot_target() {
 	boot_target_once "$@"
 	BOOT_TIME=$((BOOT_TIME + first))
 }
+# ovmf_drives NAME: QEMU's arguments for OVMF, one per line: the code
+# read-only, the variable store a fresh writable copy ($VM_DIR/NAME.vars.fd)
+# with the firmware's defaults and no boot entry of any installed system.
+ovmf_drives() {
+	local ovmf=/usr/share/OVMF
+	[ -r "$ovmf/OVMF_CODE_4M.fd" ] && [ -r "$ovmf/OVMF_VARS_4M.fd" ] \
+		|| die "no OVMF_CODE_4M.fd/OVMF_VARS_4M.fd in $ovmf (Debian package ovmf)"
+	cp "$ovmf/OVMF_VARS_4M.fd" "$VM_DIR/$1.vars.fd"
+	printf '%s\n' -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd" \
+		-drive "if=pflash,format=raw,unit=1,file=$VM_DIR/$1.vars.fd"
+}
 boot_target_once() {
 	local name=$1 img=$2 timeout=$3; shift 3
 	local fw=()
+	# Nothing persists between boots (no boot entries), so the firmware
+	# starts the disk's removable path EFI/BOOT/BOOTX64.EFI.
 	if [ "${BOOT_FIRMWARE:-bios}" = uefi ]; then
-		# OVMF: the code read-only, the variable store a fresh writable copy
-		# per boot. Nothing persists between boots (no boot entries), so the
-		# firmware starts the disk's removable path EFI/BOOT/BOOTX64.EFI.
-		local ovmf=/usr/share/OVMF
-		[ -r "$ovmf/OVMF_CODE_4M.fd" ] && [ -r "$ovmf/OVMF_VARS_4M.fd" ] \
-			|| die "no OVMF_CODE_4M.fd/OVMF_VARS_4M.fd in $ovmf (Debian package ovmf)"
-		cp "$ovmf/OVMF_VARS_4M.fd" "$VM_DIR/$name.vars.fd"
-		fw=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
-			-drive "if=pflash,format=raw,unit=1,file=$VM_DIR/$name.vars.fd")
+		mapfile -t fw < <(ovmf_drives "$name")
+		[ ${#fw[@]} -eq 4 ] || die "OVMF's firmware files are missing (Debian package ovmf)"
 	fi
 	vm_start "$name" 1024 "${fw[@]}" $(vdisk "$img" qcow2 target)
 	local deadline=$((SECONDS + timeout)) typed=0 prompts r left

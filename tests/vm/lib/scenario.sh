@@ -80,6 +80,10 @@ scenario_load() {
 	# Defaults; scenario.conf overrides.
 	BASE="" NEG_TIMEOUT=240 REPAIR_TIMEOUT=1200 POS_TIMEOUT=480 REPAIR_EXIT=0
 	NEG_PASS="" CHECK_UNCHANGED=0 FAIL_PATTERNS=() JOB_EXTRA="" BOOT_FIRMWARE=bios
+	# RESCUE_FIRMWARE=uefi: the rescue step boots through OVMF too (a fresh
+	# variable store: a machine whose boot entries were reset), so rescue
+	# sees the firmware's entries in efivarfs.
+	RESCUE_FIRMWARE=bios
 	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
 	# NEG_ABSENT: a pattern the negative control's serial log must not
 	# hold (for breaks whose failure prints nothing on the serial port).
@@ -184,7 +188,12 @@ run_scenario() {
 		expect=$AUTO_EXIT
 		log "rescue step: rescue --auto in the rescue environment"
 	fi
-	run_job repair "$REPAIR_TIMEOUT" "$job" $(vdisk "$work" qcow2 target) $(vdisk "$out.img" raw out)
+	local fw=()
+	if [ "$RESCUE_FIRMWARE" = uefi ]; then
+		mapfile -t fw < <(ovmf_drives repair)
+		[ ${#fw[@]} -eq 4 ] || die "OVMF's firmware files are missing (Debian package ovmf)"
+	fi
+	run_job repair "$REPAIR_TIMEOUT" "$job" "${fw[@]}" $(vdisk "$work" qcow2 target) $(vdisk "$out.img" raw out)
 	local rc=$?
 	T_REPAIR=$((SECONDS - t3))
 	tar -xf "$out.img" -C "$out" 2>/dev/null
