@@ -77,12 +77,24 @@ make_job() {
 # run_job NAME TIMEOUT JOBTAR QEMU-DRIVE-ARGS...: boot the rescue image,
 # run the job, wait for its exit line; returns the job's exit code (or 124
 # on timeout, 125 when the VM died). The serial log is $VM_DIR/NAME.serial.log.
+# With JOB_SNAPSHOT=DRIVE:FILE, a job that prints @@SNAPSHOT-REQUEST gets
+# a live snapshot of that drive (its image keeps what was written so far;
+# later writes go to the new qcow2 FILE on top of it) and the answer
+# "snapshot-taken" (or "snapshot-failed") on its console.
 run_job() {
 	local name=$1 timeout=$2 job=$3; shift 3
 	vm_start "$name" "${VM_MEM:-1536}" -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
 		-append "console=ttyS0,115200 rescue.job=job" \
 		$(vdisk "$job" raw job ro) "$@"
-	local r rc
+	local r rc t0=$SECONDS
+	if [ -n "${JOB_SNAPSHOT:-}" ]; then
+		r=$(vm_wait "$timeout" 'RESCUE-JOB-EXIT=[0-9]+' '^@@SNAPSHOT-REQUEST') ; rc=$?
+		if [ $rc -eq 0 ] && [ "$r" = 2 ]; then
+			job_snapshot "${JOB_SNAPSHOT%%:*}" "${JOB_SNAPSHOT#*:}"
+			timeout=$((timeout - (SECONDS - t0)))
+			[ "$timeout" -gt 0 ] || timeout=1
+		fi
+	fi
 	r=$(vm_wait "$timeout" 'RESCUE-JOB-EXIT=[0-9]+') ; rc=$?
 	if [ $rc -ne 0 ]; then
 		vm_stop
@@ -93,6 +105,27 @@ run_job() {
 	vm_wait_exit 30 || true
 	vm_stop
 	return "$rc"
+}
+
+# job_snapshot DRIVE FILE: the monitor's snapshot_blkdev, checked with
+# "info block" (it lists the drive as "d-DRIVE (#blockN): FILE (qcow2)"
+# once FILE is its image), then the answer to the job on its console.
+job_snapshot() {
+	local drive=$1 file=$2 i
+	rm -f "$file"
+	vm_monitor "snapshot_blkdev d-$drive $file qcow2"
+	vm_monitor "info block d-$drive"
+	for ((i = 0; i < 120; i++)); do
+		grep -a -q -F ": $file (qcow2)" "$VM_DIR/$VM_NAME.monitor.log" && break
+		sleep 0.5
+	done
+	if grep -a -q -F ": $file (qcow2)" "$VM_DIR/$VM_NAME.monitor.log"; then
+		log "repaired disk frozen: live snapshot, the job's later writes go to $(basename "$file")"
+		vm_type snapshot-taken
+	else
+		log "the live snapshot of d-$drive failed: $(tail -n 3 "$VM_DIR/$VM_NAME.monitor.log" | tr -d '\r' | paste -sd ' ')"
+		vm_type snapshot-failed
+	fi
 }
 
 # base_image NAME: path of the cached base image NAME (qcow2), built when

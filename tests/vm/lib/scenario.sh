@@ -193,8 +193,15 @@ run_scenario() {
 		mapfile -t fw < <(ovmf_drives repair)
 		[ ${#fw[@]} -eq 4 ] || die "OVMF's firmware files are missing (Debian package ovmf)"
 	fi
-	run_job repair "$REPAIR_TIMEOUT" "$job" "${fw[@]}" $(vdisk "$work" qcow2 target) $(vdisk "$out.img" raw out)
+	# UNDO_CHECK: the job undoes the repair after the host froze the
+	# repaired disk (work.qcow2 stays as the repair left it, the undo writes
+	# into undone.qcow2 above it), so the positive boot starts from the
+	# repair itself without a second one after the undo.
+	local snap=""
+	[ "$mode" = auto ] && [ "$UNDO_CHECK" = 1 ] && snap=target:$VM_DIR/undone.qcow2
+	JOB_SNAPSHOT=$snap run_job repair "$REPAIR_TIMEOUT" "$job" "${fw[@]}" $(vdisk "$work" qcow2 target) $(vdisk "$out.img" raw out)
 	local rc=$?
+	rm -f "$VM_DIR/undone.qcow2"
 	T_REPAIR=$((SECONDS - t3))
 	tar -xf "$out.img" -C "$out" 2>/dev/null
 	mkdir -p "$VM_KEEP/last/$name-$mode" && cp -r "$out/." "$VM_KEEP/last/$name-$mode/"
