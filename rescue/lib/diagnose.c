@@ -137,6 +137,9 @@ static const struct {
 	[RSC_FINDING_NVRAM_ENTRY_DEAD] = { "nvram-entry-dead", "efibootmgr -v",
 		"A firmware boot entry names a loader file that is not on its ESP; the\n"
 		"firmware skips it, or (some firmware) stops." },
+	[RSC_FINDING_NVRAM_ENTRY_DUPLICATE] = { "nvram-entry-duplicate", "efibootmgr -v",
+		"Two firmware boot entries start the same loader file (each reinstall\n"
+		"that writes NVRAM may add one): harmless, but the boot menu repeats." },
 	[RSC_FINDING_BIOS_BOOT_CODE_MISSING] = { "bios-boot-code-missing", "dd if=/dev/DISK bs=440 count=1 | od -A d -t x1 | head",
 		"The BIOS runs the code in the disk's first sector: zeroed, it starts\n"
 		"nothing and the machine reports that no bootable disk was found." },
@@ -887,7 +890,23 @@ static int check_nvram(struct diag *g, const char *esp, const char *dir, struct 
 			ret->starts_own = true;
 		char name[16];
 		snprintf(name, sizeof(name), "Boot%04X", e[i].number);
-		if (!there)
+		/* The same file on the same partition as an earlier entry (the
+		 * ESP is FAT: no case). Reported, never removed: entries are
+		 * the firmware's and the running system's, not ours. */
+		size_t first = 0;
+		while (first < i && !(e[first].part_uuid && e[first].path &&
+				      strcasecmp(e[first].part_uuid, e[i].part_uuid) == 0 &&
+				      strcasecmp(e[first].path, e[i].path) == 0))
+			first++;
+		if (first < i)
+			r = add(g, RSC_SEVERITY_INFO, RSC_FINDING_NVRAM_ENTRY_DUPLICATE, name,
+				"keep one of them, from a system booted through UEFI: efibootmgr -b NUMBER -B",
+				"Two firmware boot entries start the same file: the firmware's menu lists it twice, "
+				"and a change to one (an update's efibootmgr) may leave the other stale.",
+				"%s \"%s\" starts %s on %s (partition %u), as Boot%04X \"%s\" does", name,
+				e[i].description, e[i].path, part->name, e[i].partno, e[first].number,
+				e[first].description);
+		if (r >= 0 && !there)
 			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_NVRAM_ENTRY_DEAD, name,
 				"remove or correct the entry from a system booted through UEFI: efibootmgr",
 				"A firmware boot entry points at a file this ESP does not hold: the firmware tries it, "

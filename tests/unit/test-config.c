@@ -991,6 +991,29 @@ static void test_esp_loader_nvram(void **state) {
 	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
 	rsc_plan_free(p);
 	rsc_diagnosis_free(d);
+	/* Two entries starting the same file: the later one is reported (for
+	 * information: nothing planned, no entry ever deleted); the first
+	 * alone, in "own", is not. */
+	setenv("RESCUE_EFIVARS_DIR", FIXTURES "/efivars/duplicate", 1);
+	p = plan_with(root, uefi_devices, &d);
+	assert_true(has_finding(d, "nvram-entry-duplicate",
+				"Boot0005 \"debian\" starts /EFI/debian/shimx64.efi on 5C1A-3F2E (partition 1), "
+				"as Boot0003 \"debian\" does"));
+	for (size_t i = 0; i < d->n_findings; i++)
+		if (d->findings[i].id == RSC_FINDING_NVRAM_ENTRY_DUPLICATE) {
+			assert_int_equal(d->findings[i].severity, RSC_SEVERITY_INFO);
+			assert_string_equal(d->findings[i].subject, "Boot0005");
+		}
+	assert_false(has_finding(d, "nvram-entry-dead", NULL));
+	assert_null(loader_finding(d));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	setenv("RESCUE_EFIVARS_DIR", FIXTURES "/efivars/own", 1);
+	p = plan_with(root, uefi_devices, &d);
+	assert_false(has_finding(d, "nvram-entry-duplicate", NULL));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
 	setenv("RESCUE_EFIVARS_DIR", "/nonexistent", 1);
 	remove_root(root);
 }
