@@ -2,12 +2,12 @@
 # A short pass of every libFuzzer target (tests/fuzz/fuzz-*.c), so the unit
 # tier exercises them on each run: builds them with clang into
 # $RESCUE_BUILD/fuzz (incrementally: 'make fuzz-build'), then runs each for
-# FUZZ_SMOKE_SECONDS (default 10) from its seeds. Any crash, sanitizer
+# FUZZ_SMOKE_SECONDS (default 5) from its seeds. Any crash, sanitizer
 # report or hang fails. The long runs are 'make fuzz'.
 set -u
 src=${RESCUE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RESCUE_BUILD:-$src/build}
-seconds=${FUZZ_SMOKE_SECONDS:-10}
+seconds=${FUZZ_SMOKE_SECONDS:-5}
 
 if ! command -v clang >/dev/null; then
 	echo "clang is not installed: the libFuzzer targets cannot be built (apt-get install clang)"
