@@ -36,12 +36,14 @@
 #include "bootcode.h"
 #include "bootfix.h"
 #include "confedit.h"
+#include "efiboot.h"
 #include "fileio.h"
 #include "loop.h"
 #include "rescue/assemble.h"
 #include "rescue/initramfs.h"
 #include "rescue/repair.h"
 #include "scan-internal.h"
+#include "sha256.h"
 #include "strv.h"
 
 #define JOURNAL_DIR "/var/lib/rescue/journal"
@@ -570,6 +572,8 @@ enum { UNDONE_NOTHING, UNDONE_FILE, UNDONE_LABEL };
 /* Undoes one manifest line (changed in place while parsed): a file put
  * back or removed, a label restored, a disk's sectors written back.
  * Returns what was undone, or a negative errno (logged). */
+static int undo_efivar(rsc_context *ctx, int dfd, const char *what, char *rest);
+
 static int undo_line(rsc_context *ctx, int rootfd, int dfd, char *l) {
 	char *path, *file = NULL;
 	const char *what = l;
@@ -578,6 +582,8 @@ static int undo_line(rsc_context *ctx, int rootfd, int dfd, char *l) {
 		return UNDONE_NOTHING;
 	*sp = 0;
 	path = sp + 1;
+	if (streq(what, "efivar") || streq(what, "efivar-new"))
+		return undo_efivar(ctx, dfd, what, path);
 	if (streq(what, "disk")) {
 		struct journal_disk_line dl;
 		if (journal_disk_line_parse(path, &dl) < 0)
@@ -971,6 +977,180 @@ static int apply_grub_install_efi(struct journal *j, const char *root_dir, struc
 	return r == -ECANCELED ? r : -EIO;
 }
 
+/* ---- firmware boot entries (NVRAM) ---- */
+
+/* The machine whose firmware variables a journal changed: its SMBIOS
+ * UUID, or "unknown". Undo leaves the variables of another machine alone
+ * (the disk may have moved). */
+static void machine_id(char out[64]) {
+	_cleanup_free_ char *text = NULL;
+	snprintf(out, 64, "unknown");
+	if (read_first_line("/sys/class/dmi/id/product_uuid", &text) >= 0 && *text && strlen(text) < 64 &&
+	    !strpbrk(text, " \t"))
+		snprintf(out, 64, "%s", text);
+}
+
+static void sha256_hex(const uint8_t *p, size_t n, char hex[65]) {
+	struct sha256 s;
+	uint8_t d[32];
+	sha256_init(&s);
+	sha256_update(&s, p, n);
+	sha256_final(&s, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+/* Before variable NAME is written with NEW: a copy of what it holds
+ * (OLD, as efivarfs shows it) goes into the journal ("efivar NAME FILE
+ * MACHINE"), or, when there is none, a note that undo removes it while it
+ * still holds NEW ("efivar-new NAME SHA256 MACHINE"). */
+static int journal_efivar(struct journal *j, const char *name, const uint8_t *old, size_t old_n, const uint8_t *new,
+			  size_t new_n) {
+	char mid[64], what[160];
+	machine_id(mid);
+	if (!old) {
+		char hex[65];
+		sha256_hex(new, new_n, hex);
+		snprintf(what, sizeof(what), "%s %s", hex, mid);
+		return journal_note(j, "efivar-new", name, what);
+	}
+	char file[32];
+	snprintf(file, sizeof(file), "%u", ++j->n);
+	_cleanup_close_ int out = openat(j->dirfd, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0 || pwrite_all(out, old, old_n, 0) < 0 || fsync(out) < 0 || fsync_dirfd(j->dirfd) < 0)
+		return log_error_errno(j->ctx, errno ? errno : EIO, "Cannot save the firmware variable %s into the "
+				       "journal: %m", name);
+	snprintf(what, sizeof(what), "%s %s", file, mid);
+	return journal_note(j, "efivar", name, what);
+}
+
+/* Puts a firmware variable back as the journal line "NAME FILE|SHA256
+ * MACHINE" says: the saved copy written back, or the variable we created
+ * removed (only while it still holds what we wrote: never an entry that
+ * is not ours). */
+static int undo_efivar(rsc_context *ctx, int dfd, const char *what, char *rest) {
+	char name[128], arg[80], mid[64], here[64];
+	if (sscanf(rest, "%127s %79s %63s", name, arg, mid) != 3 || strchr(name, '/'))
+		return log_error_errno(ctx, EBADMSG, "Journal line for a firmware variable is damaged: %s", rest);
+	machine_id(here);
+	if (!streq(mid, here)) {
+		log_warning(ctx, "The firmware variable %s was changed on another machine (%s, this is %s): not put back "
+			    "here; check that machine's boot entries with efibootmgr", name, mid, here);
+		return UNDONE_NOTHING;
+	}
+	const char *dir = efi_vars_dir();
+	_cleanup_free_ uint8_t *cur = NULL;
+	size_t cur_n = 0;
+	int r = efi_var_get(dir, name, &cur, &cur_n);
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(ctx, r, "Cannot read the firmware variable %s to put it back (is the rescue "
+				       "system booted through UEFI?): %m", name);
+	if (streq(what, "efivar-new")) {
+		if (r == -ENOENT)
+			return UNDONE_NOTHING;   /* never written (a power cut before it) */
+		char hex[65];
+		sha256_hex(cur, cur_n, hex);
+		if (!streq(hex, arg)) {
+			log_warning(ctx, "The firmware variable %s changed since the repair wrote it: left as it is", name);
+			return UNDONE_NOTHING;
+		}
+		if ((r = efi_var_remove(dir, name)) < 0)
+			return log_error_errno(ctx, r, "Cannot remove the firmware variable %s: %m", name);
+		log_info(ctx, "Removed the firmware variable %s (the repair had added it)", name);
+		return UNDONE_FILE;
+	}
+	_cleanup_close_ int src = openat(dfd, arg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *saved = NULL;
+	size_t n = 0;
+	if (src < 0 || (r = read_file_fd(src, 65536, &saved, &n)) < 0)
+		return log_error_errno(ctx, src < 0 ? errno : -r, "The journal's copy of the firmware variable %s (%s) "
+				       "cannot be read: %m", name, arg);
+	if ((r = efi_var_set(dir, name, (const uint8_t *)saved, n)) < 0)
+		return log_error_errno(ctx, r, "Cannot write the firmware variable %s back: %m", name);
+	log_info(ctx, "Put back the firmware variable %s", name);
+	return UNDONE_FILE;
+}
+
+/* One firmware boot entry for the system's loader, first in BootOrder,
+ * written through efivarfs: the lowest free Boot#### and the order with
+ * it in front (the rest as it was). Both variables are journaled first,
+ * then read back through the same parser diagnose uses. */
+static int apply_nvram_entry(struct journal *j, struct rsc_action *a) {
+	const char *dir = efi_vars_dir();
+	const struct rsc_efi_entry *e = &a->efi;
+	int num = efi_boot_free_number(dir);
+	if (num < 0)
+		return set_strf(&a->result, "not started: the firmware's boot entries cannot be read (%s)",
+				rsc_strerror(num)), num;
+	char boot[64], order[64];
+	snprintf(boot, sizeof(boot), "Boot%04X-%s", (unsigned)num, EFI_GLOBAL_GUID);
+	snprintf(order, sizeof(order), "BootOrder-%s", EFI_GLOBAL_GUID);
+	_cleanup_free_ uint8_t *opt = NULL, *entry = NULL, *old = NULL, *neworder = NULL;
+	size_t opt_n = 0, old_n = 0;
+	int r = efi_load_option_build(e->label, e->partno, e->start, e->size, e->part_uuid, e->loader, &opt, &opt_n);
+	if (r < 0)
+		return set_strf(&a->result, "not started: no boot entry can be made for %s (%s)", e->loader,
+				rsc_strerror(r)), r;
+	if (!(entry = malloc(4 + opt_n)))
+		return -ENOMEM;
+	entry[0] = EFI_VARIABLE_NV_BS_RT, entry[1] = entry[2] = entry[3] = 0;
+	memcpy(entry + 4, opt, opt_n);
+	r = efi_var_get(dir, order, &old, &old_n);
+	if (r < 0 && r != -ENOENT)
+		return set_strf(&a->result, "not started: BootOrder cannot be read (%s)", rsc_strerror(r)), r;
+	size_t on = old ? (old_n - 4) / 2 : 0, k = 1;
+	if (!(neworder = malloc(4 + 2 * (on + 1))))
+		return -ENOMEM;
+	if (old)
+		memcpy(neworder, old, 4);
+	else
+		neworder[0] = EFI_VARIABLE_NV_BS_RT, neworder[1] = neworder[2] = neworder[3] = 0;
+	neworder[4] = (uint8_t)num, neworder[5] = (uint8_t)(num >> 8);
+	for (size_t i = 0; i < on; i++) {
+		unsigned v = old[4 + 2 * i] | old[5 + 2 * i] << 8;
+		if (v != (unsigned)num) {
+			neworder[4 + 2 * k] = old[4 + 2 * i], neworder[5 + 2 * k] = old[5 + 2 * i];
+			k++;
+		}
+	}
+	r = journal_efivar(j, boot, NULL, 0, entry, 4 + opt_n);
+	if (r >= 0)
+		r = journal_efivar(j, order, old, old_n, neworder, 4 + 2 * k);
+	if (r < 0) {
+		int q = rollback_action(j);
+		return set_strf(&a->result, "not started: the boot order could not be saved first (%s)%s",
+				rsc_strerror(r), q < 0 ? "; some of it could NOT be put back" : ""), r;
+	}
+	const char *why = NULL;
+	if ((r = efi_var_set(dir, boot, entry, 4 + opt_n)) < 0)
+		why = "the new entry could not be written";
+	else if ((r = efi_var_set(dir, order, neworder, 4 + 2 * k)) < 0)
+		why = "BootOrder could not be written";
+	else {
+		/* Read back: the entry must parse, be active, first in the
+		 * order, and start this loader on this partition. */
+		struct efi_boot_entry *list = NULL;
+		size_t n = 0;
+		bool ok = false;
+		r = efi_boot_entries_read(dir, &list, &n);
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			if (list[i].number == (unsigned)num)
+				ok = (list[i].attributes & EFI_LOAD_OPTION_ACTIVE) && list[i].order == 0 &&
+				     list[i].part_uuid && strcasecmp(list[i].part_uuid, e->part_uuid) == 0 &&
+				     list[i].path && strcasecmp(list[i].path, e->loader) == 0;
+		efi_boot_entries_free(list, n);
+		if (ok)
+			return set_strf(&a->result, "Boot%04X \"%s\" added and read back: it starts %s on %s (partition "
+					"%u), first in BootOrder", (unsigned)num, e->label, e->loader, e->esp, e->partno), 0;
+		why = "the entry read back is not the one written";
+		r = -EIO;
+	}
+	int q = rollback_action(j);
+	set_strf(&a->result, "%s (%s); %s", why, rsc_strerror(r),
+		 q < 0 ? "the boot entries could NOT all be put back" : "the boot entries were put back as they were");
+	return -EIO;
+}
+
 static int apply_one(struct journal *j, const char *root_dir, struct rsc_action *a) {
 	rsc_context *ctx = j->ctx;
 	int r = 0;
@@ -1089,6 +1269,8 @@ static int apply_one(struct journal *j, const char *root_dir, struct rsc_action 
 		return apply_grub_install(j, root_dir, a);
 	case RSC_ACTION_GRUB_INSTALL_EFI:
 		return apply_grub_install_efi(j, root_dir, a);
+	case RSC_ACTION_NVRAM_ENTRY:
+		return apply_nvram_entry(j, a);
 	case RSC_ACTION_EDIT_CONFIG: {
 		const char *path = a->files[0];
 		_cleanup_free_ char *text = NULL, *cur = NULL, *new = NULL;

@@ -864,11 +864,10 @@ static bool esp_path_in(const char *path, const char *dir) {
 static int disk_of(const struct rsc_scan *scan, int dev);
 
 static int check_nvram(struct diag *g, const char *esp, const char *dir, struct nvram *ret) {
-	const char *vars = getenv("RESCUE_EFIVARS_DIR");   /* tests only: a made-up variable store */
 	const struct rsc_device *part = &g->scan->devices[g->esp_dev];
 	struct efi_boot_entry *e = NULL;
 	size_t n = 0;
-	int r = efi_boot_entries_read(vars ? vars : "/sys/firmware/efi/efivars", &e, &n);
+	int r = efi_boot_entries_read(efi_vars_dir(), &e, &n);
 	if (r == -ENOMEM)
 		return r;
 	/* Not booted through UEFI, or the ESP's partition is unknown, or it is
@@ -919,6 +918,31 @@ static int check_nvram(struct diag *g, const char *esp, const char *dir, struct 
 	return r < 0 ? r : 0;
 }
 
+/* What a firmware boot entry for the loader at path (under the ESP mounted
+ * at esp) needs: the ESP's disk, number, place and GUID. Without them (a
+ * disk without a /dev node) there is none, and the plan falls back to the
+ * removable-media copy. */
+static int note_efi_entry(struct diag *g, const char *esp, const char *path, const char *dir) {
+	const struct rsc_device *part = &g->scan->devices[g->esp_dev];
+	int disk = disk_of(g->scan, g->esp_dev);
+	if (disk < 0 || !g->scan->devices[disk].node || !part->part_uuid || part->partno <= 0 || !part->part_start)
+		return 0;
+	struct rsc_efi_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	g->d->efi_entry = e;
+	e->partno = (uint32_t)part->partno;
+	e->start = part->part_start;
+	e->size = part->size;
+	e->writable = efi_vars_writable(efi_vars_dir());
+	const char *id = strrchr(dir, '/');
+	if (set_str(&e->disk, g->scan->devices[disk].node) < 0 || set_str(&e->esp, part->name) < 0 ||
+	    set_str(&e->part_uuid, part->part_uuid) < 0 || set_str(&e->loader, path + strlen(esp)) < 0 ||
+	    set_str(&e->label, id ? id + 1 : dir) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* The loader files the firmware may start: the system's own directory,
  * where an NVRAM entry points (shim, which loads grubx64.efi beside it; or
  * GRUB alone), and the removable path every firmware tries when no entry
@@ -959,12 +983,16 @@ static int check_esp_loader(struct diag *g) {
 	int r = check_nvram(g, esp, dir, &nv);
 	if (r < 0)
 		return r;
-	if (nv.known && own && !nv.starts_own && !has_removable)
+	if (nv.known && own && !nv.starts_own && !has_removable) {
+		r = note_efi_entry(g, esp, has_shim ? shim : grub, dir);
+		if (r < 0)
+			return r;
 		return add(g, RSC_SEVERITY_ERROR, RSC_FINDING_ESP_LOADER_MISSING, dir, fix,
 			   "This system's loader is on the ESP, but no firmware boot entry starts it and the "
 			   "removable-media path every firmware tries is empty: nothing starts GRUB.",
 			   "%s: %s is there; no active entry in BootOrder points at it; no %s",
 			   g->scan->devices[g->esp_dev].name, has_shim ? shim : grub, removable);
+	}
 	if (own && has_removable)
 		return 0;
 	if (!own && !has_removable)
@@ -1372,6 +1400,11 @@ struct rsc_diagnosis *rsc_diagnosis_free(struct rsc_diagnosis *d) {
 	for (size_t i = 0; i < d->n_bios_disks; i++)
 		free(d->bios_disks[i].name), free(d->bios_disks[i].file), free(d->bios_disks[i].table);
 	free(d->bios_disks);
+	if (d->efi_entry) {
+		free(d->efi_entry->disk), free(d->efi_entry->esp), free(d->efi_entry->part_uuid);
+		free(d->efi_entry->loader), free(d->efi_entry->label);
+		free(d->efi_entry);
+	}
 	free(d->system);
 	free(d);
 	return NULL;

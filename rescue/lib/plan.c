@@ -38,6 +38,7 @@ static const char *const kind_names[] = {
 	[RSC_ACTION_GRUB_INSTALL_BIOS] = "grub-install-bios",
 	[RSC_ACTION_EDIT_CONFIG] = "edit-config",
 	[RSC_ACTION_GRUB_INSTALL_EFI] = "grub-install-efi",
+	[RSC_ACTION_NVRAM_ENTRY] = "nvram-entry",
 };
 
 const char *rsc_action_kind_to_string(enum rsc_action_kind k) {
@@ -132,6 +133,7 @@ struct rsc_plan *rsc_plan_free(struct rsc_plan *p) {
 		free(a->result);
 		free(a->disk_name);
 		free(a->disk);
+		free(a->efi.disk), free(a->efi.esp), free(a->efi.part_uuid), free(a->efi.loader), free(a->efi.label);
 	}
 	free(p->actions);
 	strv_free(p->unfixed);
@@ -220,6 +222,7 @@ static bool action_fixes(const struct rsc_action *x, const struct rsc_finding *f
 		       IN_SET(f->id, RSC_FINDING_BIOS_BOOT_CODE_MISSING, RSC_FINDING_GRUB_CORE_MISSING,
 			      RSC_FINDING_GRUB_CORE_DAMAGED, RSC_FINDING_GRUB_CORE_STALE, RSC_FINDING_GRUB_PREFIX_MISSING);
 	case RSC_ACTION_GRUB_INSTALL_EFI:
+	case RSC_ACTION_NVRAM_ENTRY:
 		return f->id == RSC_FINDING_ESP_LOADER_MISSING && streq_ptr(f->subject, x->disk_name);
 	case RSC_ACTION_SET_ASIDE_KERNEL:
 	case RSC_ACTION_REBUILD_INITRAMFS:
@@ -307,10 +310,11 @@ static int unfixed_because(struct rsc_plan *p, const struct rsc_finding *f, cons
 
 /* GRUB for UEFI onto the system's ESP: only when no loader the firmware
  * could start is left (the finding is an error), with the system's own
- * grub-install and its signed chain. No firmware boot entry is written (a
- * change to NVRAM cannot be saved into the journal and undone): the
- * removable-media path, which every firmware tries, is written instead, and
- * only because it is empty (the finding says so). */
+ * grub-install and its signed chain. grub-install writes no firmware boot
+ * entry (--no-nvram): the removable-media path, which every firmware tries,
+ * is written, and only because it is empty (the finding says so). With the
+ * loader there and only an entry missing, plan_nvram_entry adds one instead
+ * where the firmware's variables can be written. */
 static int plan_grub_install_efi(struct rsc_plan *p, int rootfd, const struct rsc_system *s, const struct profile *prof,
 				 const struct rsc_finding *f, const char *grub_cfg, bool *wrote_boot) {
 	const char *esp = NULL;
@@ -361,6 +365,28 @@ static int plan_grub_install_efi(struct rsc_plan *p, int rootfd, const struct rs
 		     "starts without an entry" : "", dir, rm ? "" : " (one must point at it for the firmware to start it)") < 0)
 		return -ENOMEM;
 	*wrote_boot = true;
+	return 0;
+}
+
+/* The system's loader is on the ESP and only a firmware boot entry that
+ * starts it is missing (booted through UEFI, the variables writable): one
+ * entry is added, first in BootOrder. Existing entries are not changed or
+ * removed; the variables it writes are saved into the journal first. */
+static int plan_nvram_entry(struct rsc_plan *p, const struct rsc_finding *f, const struct rsc_efi_entry *e) {
+	struct rsc_action *a = action_new(p, RSC_ACTION_NVRAM_ENTRY);
+	if (!a || set_str(&a->disk_name, f->subject) < 0 || set_str(&a->efi.disk, e->disk) < 0 ||
+	    set_str(&a->efi.esp, e->esp) < 0 || set_str(&a->efi.part_uuid, e->part_uuid) < 0 ||
+	    set_str(&a->efi.loader, e->loader) < 0 || set_str(&a->efi.label, e->label) < 0 ||
+	    asprintf(&a->title, "Add a firmware boot entry \"%s\" for %s on %s, first in the boot order", e->label,
+		     e->loader, e->esp) < 0 ||
+	    asprintf(&a->why, "the system's loader is on the ESP, but no firmware boot entry starts it and the "
+		     "removable-media path is empty; the boot order and the new entry's variable are saved into "
+		     "the journal first (undo removes the entry and puts the order back)") < 0)
+		return -ENOMEM;
+	a->efi.partno = e->partno;
+	a->efi.start = e->start;
+	a->efi.size = e->size;
+	a->efi.writable = true;
 	return 0;
 }
 
@@ -873,8 +899,14 @@ int rsc_plan_make(rsc_context *ctx, const struct rsc_system *s, const struct rsc
 
 	/* GRUB for UEFI: only when the firmware has nothing left to start. */
 	const struct rsc_finding *loader = finding(d, RSC_FINDING_ESP_LOADER_MISSING, NULL);
-	if (r >= 0 && loader && loader->severity == RSC_SEVERITY_ERROR)
-		r = plan_grub_install_efi(p, rootfd, s, prof, loader, grub_cfg, &wrote_boot);
+	if (r >= 0 && loader && loader->severity == RSC_SEVERITY_ERROR) {
+		/* Only an entry missing: add one where the firmware's variables
+		 * can be written, else the removable-media copy. */
+		if (d->efi_entry && d->efi_entry->writable)
+			r = plan_nvram_entry(p, loader, d->efi_entry);
+		else
+			r = plan_grub_install_efi(p, rootfd, s, prof, loader, grub_cfg, &wrote_boot);
+	}
 
 	/* GRUB for BIOS, on one disk: only when a finding calls for it and
 	 * the disk to write is not in doubt. */
@@ -1067,6 +1099,23 @@ static void write_action_shell(FILE *f, const struct rsc_action *a) {
 		}
 		fputc('\n', f);
 		break;
+	case RSC_ACTION_NVRAM_ENTRY: {
+		fputs("#    the boot order is kept in the journal (efibootmgr prints it); the\n"
+		      "#    new entry goes first\n", f);
+		fputs("efibootmgr > \"$J/efibootmgr.before\"\n", f);
+		fputs("efibootmgr --create --disk ", f);
+		shell_word(f, a->efi.disk);
+		fprintf(f, " --part %u --label ", a->efi.partno);
+		shell_word(f, a->efi.label);
+		_cleanup_free_ char *loader = strdup(a->efi.loader);
+		for (char *c = loader; c && *c; c++)
+			if (*c == '/')
+				*c = '\\';
+		fputs(" --loader ", f);
+		shell_word(f, strempty(loader));
+		fputc('\n', f);
+		break;
+	}
 	case RSC_ACTION_ESP_STUB:
 		fputs("#    the old file is kept in the journal\n", f);
 		fputs("[ -e \"$R\"", f);
@@ -1220,6 +1269,18 @@ int rsc_plan_to_json(const struct rsc_plan *p, struct json_object **ret) {
 			}
 			json_object_object_add(disk, "saved", ranges);
 			json_object_object_add(j, "disk", disk);
+		}
+		if (a->kind == RSC_ACTION_NVRAM_ENTRY) {
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "label", json_object_new_string(a->efi.label));
+			json_object_object_add(e, "loader", json_object_new_string(a->efi.loader));
+			json_object_object_add(e, "disk", json_object_new_string(a->efi.disk));
+			json_object_object_add(e, "partition", json_object_new_string(a->efi.esp));
+			json_object_object_add(e, "partno", json_object_new_int((int)a->efi.partno));
+			json_object_object_add(e, "part_uuid", json_object_new_string(a->efi.part_uuid));
+			json_object_object_add(e, "start", json_object_new_int64((int64_t)a->efi.start));
+			json_object_object_add(e, "size", json_object_new_int64((int64_t)a->efi.size));
+			json_object_object_add(j, "efi_entry", e);
 		}
 		json_object_object_add(j, "status", json_object_new_string(rsc_action_status_to_string(a->status)));
 		json_object_object_add(j, "exit_status", a->exit_status >= 0 ? json_object_new_int(a->exit_status) : NULL);

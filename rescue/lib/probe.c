@@ -331,6 +331,7 @@ static int probe_partitions(rsc_context *ctx, struct rsc_scan *scan, int idx, in
 		disk = &scan->devices[idx];
 		struct rsc_device *p = &scan->devices[c];
 		p->partno = partno;
+		p->part_start = start;
 		const char *v;
 		char buf[16];
 		if ((v = blkid_partition_get_uuid(par)) && set_str(&p->part_uuid, v) < 0)

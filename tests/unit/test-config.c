@@ -19,6 +19,7 @@
 
 #include "cmdline.h"
 #include "confedit.h"
+#include "efiboot.h"
 #include "genconf.h"
 #include "macro.h"
 #include "rescue/diagnose.h"
@@ -460,11 +461,11 @@ static char *copy_root(const char *name) {
 	return dir;
 }
 
-static char *slurp(const char *root, const char *path) {
-	char p[1024];
-	snprintf(p, sizeof(p), "%s%s", root, path);
-	FILE *f = fopen(p, "re");
-	assert_non_null(f);
+/* A whole file (NULL when it cannot be read). */
+static char *file_bytes(const char *path, size_t *ret_n) {
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
@@ -473,6 +474,16 @@ static char *slurp(const char *root, const char *path) {
 		fputc(c, m);
 	fclose(f);
 	fclose(m);
+	*ret_n = len;
+	return buf;
+}
+
+static char *slurp(const char *root, const char *path) {
+	char p[1024];
+	size_t n;
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	char *buf = file_bytes(p, &n);
+	assert_non_null(buf);
 	return buf;
 }
 
@@ -482,6 +493,20 @@ static mode_t mode_of(const char *root, const char *path) {
 	snprintf(p, sizeof(p), "%s%s", root, path);
 	assert_int_equal(stat(p, &st), 0);
 	return st.st_mode & 07777;
+}
+
+/* Diagnosis and plan of the first system of at (the root scanned as a
+ * directory) against the devices given; frees at. */
+static struct rsc_plan *plan_over(const char *root, struct rsc_scan *at, struct rsc_device *devs, size_t n,
+				  struct rsc_diagnosis **ret_d) {
+	struct rsc_scan scan = { .devices = devs, .n_devices = n };
+	struct rsc_diagnosis *d = NULL;
+	assert_int_equal(rsc_diagnose(ctx, &scan, &at->systems[0], root, &d), 0);
+	struct rsc_plan *p = NULL;
+	assert_int_equal(rsc_plan_make(ctx, &at->systems[0], d, root, &p), 0);
+	rsc_scan_free(at);
+	*ret_d = d;
+	return p;
 }
 
 /* Diagnosis and plan of the system at root against made-up devices. */
@@ -497,14 +522,7 @@ static struct rsc_plan *plan_with(const char *root, const char *const *uuids, st
 					       /* the ESP's partition GUID, as tests/fixtures/efivars name it */
 					       .part_uuid = strcmp(uuids[n], "5C1A-3F2E") == 0 ?
 							    (char *)"C12A7328-F81F-11D2-BA4B-00A0C93EC93B" : NULL };
-	struct rsc_scan scan = { .devices = devs, .n_devices = n };
-	struct rsc_diagnosis *d = NULL;
-	assert_int_equal(rsc_diagnose(ctx, &scan, &at->systems[0], root, &d), 0);
-	struct rsc_plan *p = NULL;
-	assert_int_equal(rsc_plan_make(ctx, &at->systems[0], d, root, &p), 0);
-	rsc_scan_free(at);
-	*ret_d = d;
-	return p;
+	return plan_over(root, at, devs, n, ret_d);
 }
 
 static size_t count_kind(const struct rsc_plan *p, enum rsc_action_kind k) {
@@ -1018,6 +1036,145 @@ static void test_esp_loader_nvram(void **state) {
 	remove_root(root);
 }
 
+/* As plan_with, with the ESP as partition 1 of a disk with a /dev node,
+ * placed at 1 MiB (what a firmware boot entry names). */
+static struct rsc_plan *plan_on_disk(const char *root, struct rsc_diagnosis **ret_d) {
+	struct rsc_scan_options so = { .root_dir = root };
+	struct rsc_scan *at = NULL;
+	assert_int_equal(rsc_scan_run(ctx, &so, &at), 0);
+	struct rsc_device devs[] = {
+		{ .kind = RSC_DEVICE_PARTITION, .parent = -1, .name = (char *)"vdb2",
+		  .uuid = (char *)"2b0e6d5c-7f1a-4c3e-9d8b-5a4f3e2d1c0b", .type = (char *)"ext4" },
+		{ .kind = RSC_DEVICE_DISK, .parent = -1, .name = (char *)"vdb", .node = (char *)"/dev/vdb",
+		  .size = 8ull << 30 },
+		{ .kind = RSC_DEVICE_PARTITION, .parent = 1, .name = (char *)"vdb1", .node = (char *)"/dev/vdb1",
+		  .uuid = (char *)"5C1A-3F2E", .type = (char *)"vfat", .partno = 1, .part_start = 1u << 20,
+		  .size = 512u << 20, .part_uuid = (char *)"C12A7328-F81F-11D2-BA4B-00A0C93EC93B" },
+	};
+	return plan_over(root, at, devs, ELEMENTSOF(devs), ret_d);
+}
+
+/* Booted through UEFI with the variables writable, a loader no entry
+ * starts gets an entry (the lowest free number, first in BootOrder)
+ * instead of the removable copy; apply writes both variables and reads
+ * them back, undo removes the entry and puts BootOrder back byte for
+ * byte, and never removes an entry that changed since. Read-only
+ * variables: the removable copy, as before. */
+static void test_nvram_entry(void **state) {
+	char *root = uefi_root();
+	char vars[] = "/tmp/rescue-test-efivars.XXXXXX", cmd[1200];
+	assert_non_null(mkdtemp(vars));
+	snprintf(cmd, sizeof(cmd), "cp -a '" FIXTURES "/efivars/unordered/.' '%s/'", vars);
+	assert_int_equal(system(cmd), 0);
+	setenv("RESCUE_EFIVARS_DIR", vars, 1);
+	char order[600];
+	snprintf(order, sizeof(order), "%s/BootOrder-" EFI_GLOBAL_GUID, vars);
+	size_t before_n = 0;
+	_cleanup_free_ char *before = file_bytes(order, &before_n);
+	assert_non_null(before);
+
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_on_disk(root, &d);
+	assert_non_null(loader_finding(d));
+	assert_int_equal(loader_finding(d)->severity, RSC_SEVERITY_ERROR);
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	assert_int_equal(count_kind(p, RSC_ACTION_NVRAM_ENTRY), 1);
+	size_t at = 0;
+	while (p->actions[at].kind != RSC_ACTION_NVRAM_ENTRY)
+		at++;
+	struct rsc_action *a = &p->actions[at];
+	assert_string_equal(a->efi.loader, "/EFI/debian/shimx64.efi");
+	assert_string_equal(a->efi.label, "debian");
+	assert_string_equal(a->efi.disk, "/dev/vdb");
+	assert_int_equal(a->efi.partno, 1);
+	assert_int_equal(a->efi.start, 1u << 20);
+	assert_true(strv_contains(a->fixes, "esp-loader-missing"));
+	_cleanup_free_ char *sh = rsc_action_shell(a);
+	assert_non_null(strstr(sh, "efibootmgr --create --disk /dev/vdb --part 1 --label debian --loader "
+				   "'\\EFI\\debian\\shimx64.efi'"));
+	/* Apply that step alone (the others run the system's tools). */
+	struct rsc_action tmp = p->actions[0];
+	p->actions[0] = *a, *a = tmp;
+	assert_int_equal(apply_first(p, 1, root), 0);
+	a = &p->actions[0];
+	assert_non_null(strstr(a->result, "Boot0000 \"debian\" added and read back"));
+	struct efi_boot_entry *e = NULL;
+	size_t n = 0;
+	assert_int_equal(efi_boot_entries_read(vars, &e, &n), 0);
+	bool found = false;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].number == 0) {
+			found = true;
+			assert_int_equal(e[i].order, 0);
+			assert_true(e[i].attributes & EFI_LOAD_OPTION_ACTIVE);
+			assert_string_equal(e[i].path, "/EFI/debian/shimx64.efi");
+		} else
+			assert_int_equal(e[i].number, 3);   /* the old entry, untouched */
+	assert_true(found);
+	efi_boot_entries_free(e, n);
+	size_t after_n = 0;
+	_cleanup_free_ char *after = file_bytes(order, &after_n);
+	assert_int_equal(after_n, before_n + 2);
+	assert_memory_equal(after, "\x07\0\0\0\0\0\x01\0", 8);   /* 0000, then the old 0001 */
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	/* Diagnosed again: the entry starts the loader, nothing to repair. */
+	p = plan_on_disk(root, &d);
+	assert_null(loader_finding(d));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	/* Undo: the entry goes, BootOrder is as it was. */
+	assert_true(rsc_journal_undo(ctx, root, NULL) >= 2);
+	char boot0[600];
+	snprintf(boot0, sizeof(boot0), "%s/Boot0000-" EFI_GLOBAL_GUID, vars);
+	assert_int_equal(access(boot0, F_OK), -1);
+	size_t undone_n = 0;
+	_cleanup_free_ char *undone = file_bytes(order, &undone_n);
+	assert_int_equal(undone_n, before_n);
+	assert_memory_equal(undone, before, before_n);
+
+	/* Once more, then the entry is changed by someone else: undo leaves
+	 * it (not ours any more) and still puts BootOrder back. */
+	p = plan_on_disk(root, &d);
+	at = 0;
+	while (p->actions[at].kind != RSC_ACTION_NVRAM_ENTRY)
+		at++;
+	tmp = p->actions[0];
+	p->actions[0] = p->actions[at], p->actions[at] = tmp;
+	assert_int_equal(apply_first(p, 1, root), 0);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	uint8_t *cur = NULL;
+	size_t cur_n = 0;
+	assert_int_equal(efi_var_get(vars, "Boot0000-" EFI_GLOBAL_GUID, &cur, &cur_n), 0);
+	cur[4] = 0;   /* made inactive by someone */
+	assert_int_equal(efi_var_set(vars, "Boot0000-" EFI_GLOBAL_GUID, cur, cur_n), 0);
+	free(cur);
+	assert_true(rsc_journal_undo(ctx, root, NULL) >= 1);
+	assert_int_equal(access(boot0, F_OK), 0);
+	free(undone);
+	undone = file_bytes(order, &undone_n);
+	assert_int_equal(undone_n, before_n);
+	assert_memory_equal(undone, before, before_n);
+
+	/* Variables that cannot be written: the removable copy. */
+	setenv("RESCUE_EFIVARS_READONLY", "1", 1);
+	assert_int_equal(efi_var_remove(vars, "Boot0000-" EFI_GLOBAL_GUID), 0);
+	p = plan_on_disk(root, &d);
+	assert_int_equal(count_kind(p, RSC_ACTION_NVRAM_ENTRY), 0);
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 1);
+	for (size_t i = 0; i < p->n_actions; i++)
+		if (p->actions[i].kind == RSC_ACTION_GRUB_INSTALL_EFI)
+			assert_true(argv_has(&p->actions[i], "--force-extra-removable"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	unsetenv("RESCUE_EFIVARS_READONLY");
+	setenv("RESCUE_EFIVARS_DIR", "/nonexistent", 1);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vars);
+	assert_int_equal(system(cmd), 0);
+	remove_root(root);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_assignments_chain, reset),
@@ -1038,6 +1195,7 @@ int main(void) {
 		cmocka_unit_test_setup(test_esp_loader_shim_alone, reset),
 		cmocka_unit_test_setup(test_esp_loader_negative, reset),
 		cmocka_unit_test_setup(test_esp_loader_nvram, reset),
+		cmocka_unit_test_setup(test_nvram_entry, reset),
 		cmocka_unit_test_setup(test_repair_cmdline_default, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

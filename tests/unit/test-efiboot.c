@@ -163,11 +163,100 @@ static void test_read_dir(void **state) {
 	assert_int_equal(efi_boot_entries_read(dir, &e, &n), -ENOENT);
 }
 
+/* The builder makes, byte for byte, the load option laid out above by
+ * hand (without its PCI node: an entry names the partition alone), and
+ * refuses what firmware could not read back. */
+static void test_build(void **state) {
+	struct buf want = { .n = 0 };
+	load_option(&want, 1, "debian", "\\EFI\\debian\\shimx64.efi");
+	/* Drop the 6-byte PCI node and shorten the list length by it. */
+	size_t at = 4 + 2 + 2 * 7;
+	memmove(want.b + at, want.b + at + 6, want.n - at - 6);
+	want.n -= 6;
+	want.b[4] = (uint8_t)(want.b[4] - 6);
+	uint8_t *b = NULL;
+	size_t n = 0;
+	const char *guid = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b";
+	assert_int_equal(efi_load_option_build("debian", 1, 2048 * 512, 1048576ull * 512, guid, "/EFI/debian/shimx64.efi",
+					       &b, &n), 0);
+	assert_int_equal(n, want.n);
+	assert_memory_equal(b, want.b, n);
+	/* And the parser reads it as written. */
+	struct efi_boot_entry e;
+	assert_int_equal(efi_load_option_parse(b, n, &e), 0);
+	assert_int_equal(e.attributes, EFI_LOAD_OPTION_ACTIVE);
+	assert_string_equal(e.description, "debian");
+	assert_int_equal(e.partno, 1);
+	assert_string_equal(e.part_uuid, guid);
+	assert_string_equal(e.path, "/EFI/debian/shimx64.efi");
+	efi_boot_entry_done(&e);
+	free(b);
+	/* Backslashes and a path without its leading separator: the same. */
+	assert_int_equal(efi_load_option_build("debian", 1, 2048 * 512, 1048576ull * 512, guid, "EFI\\debian\\shimx64.efi",
+					       &b, &n), 0);
+	assert_int_equal(n, want.n);
+	assert_memory_equal(b, want.b, n);
+	free(b);
+	b = NULL;
+	/* Refused: text firmware shows as UCS-2 from ASCII only, a GUID that
+	 * does not parse, places not in 512-byte sectors, partition 0. */
+	assert_int_equal(efi_load_option_build("d\xc3\xa9" "bian", 1, 512, 512, guid, "/a.efi", &b, &n), -EINVAL);
+	assert_int_equal(efi_load_option_build("debian", 1, 512, 512, guid, "/a\n.efi", &b, &n), -EINVAL);
+	assert_int_equal(efi_load_option_build("debian", 1, 512, 512, "c12a7328-f81f-11d2-ba4b-00a0c93ec93", "/a.efi", &b,
+					       &n), -EINVAL);
+	assert_int_equal(efi_load_option_build("debian", 1, 512, 512, "c12a7328-f81f-11d2-ba4b-00a0c93ec93bx", "/a.efi", &b,
+					       &n), -EINVAL);
+	assert_int_equal(efi_load_option_build("debian", 1, 513, 512, guid, "/a.efi", &b, &n), -EINVAL);
+	assert_int_equal(efi_load_option_build("debian", 0, 512, 512, guid, "/a.efi", &b, &n), -EINVAL);
+	assert_int_equal(efi_load_option_build("debian", 1, 512, 512, guid, "", &b, &n), -EINVAL);
+	assert_null(b);
+}
+
+/* Variables written, read and removed whole in a made-up store; the
+ * lowest free Boot#### counts malformed entries as taken. */
+static void test_vars(void **state) {
+	char dir[] = "/tmp/test-efiboot.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(efi_boot_free_number(dir), 0);
+	write_var(dir, "Boot0000-" GLOBAL, (const uint8_t *)"\1\0\0", 3);
+	write_var(dir, "Boot0001-" GLOBAL, (const uint8_t *)"\1\0\0", 3);
+	write_var(dir, "Boot0003-" GLOBAL, (const uint8_t *)"\1\0\0", 3);
+	assert_int_equal(efi_boot_free_number(dir), 2);
+	const uint8_t order[] = { 7, 0, 0, 0, 3, 0, 1, 0 };
+	assert_int_equal(efi_var_set(dir, "BootOrder-" GLOBAL, order, sizeof(order)), 0);
+	uint8_t *got = NULL;
+	size_t n = 0;
+	assert_int_equal(efi_var_get(dir, "BootOrder-" GLOBAL, &got, &n), 0);
+	assert_int_equal(n, sizeof(order));
+	assert_memory_equal(got, order, n);
+	free(got);
+	/* A shorter value replaces the longer one whole. */
+	assert_int_equal(efi_var_set(dir, "BootOrder-" GLOBAL, order, 6), 0);
+	assert_int_equal(efi_var_get(dir, "BootOrder-" GLOBAL, &got, &n), 0);
+	assert_int_equal(n, 6);
+	free(got);
+	assert_int_equal(efi_var_set(dir, "BootOrder-" GLOBAL, order, 3), -EINVAL);
+	assert_int_equal(efi_var_remove(dir, "BootOrder-" GLOBAL), 0);
+	assert_int_equal(efi_var_get(dir, "BootOrder-" GLOBAL, &got, &n), -ENOENT);
+	assert_int_equal(efi_var_remove(dir, "BootOrder-" GLOBAL), 0);
+	/* A made-up store is writable unless told otherwise. */
+	assert_true(efi_vars_writable(dir));
+	setenv("RESCUE_EFIVARS_READONLY", "1", 1);
+	assert_false(efi_vars_writable(dir));
+	unsetenv("RESCUE_EFIVARS_READONLY");
+	assert_false(efi_vars_writable("/nonexistent"));
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_read_dir),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_vars),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,12 +98,26 @@ struct rsc_bios_disk {
 	uint64_t bios_boot_offset, bios_boot_size; /* GPT: its BIOS boot partition */
 };
 
+/* Booted through UEFI, the system's loader on its ESP but no firmware boot
+ * entry starting it: what an entry for it needs. */
+struct rsc_efi_entry {
+	char *disk;             /* the /dev node of the disk holding the ESP */
+	char *esp;              /* the ESP's partition, as the findings name it */
+	uint32_t partno;
+	uint64_t start, size;   /* of the partition on the disk, bytes */
+	char *part_uuid;        /* its GPT partition GUID */
+	char *loader;           /* the file to start, on the ESP: "/EFI/debian/shimx64.efi" */
+	char *label;            /* the entry's description: the loader directory's name */
+	bool writable;          /* the firmware's variables can be written (efivarfs read-write) */
+};
+
 struct rsc_diagnosis {
 	char *system;           /* id of the system diagnosed */
 	struct rsc_finding *findings;
 	size_t n_findings;
 	struct rsc_bios_disk *bios_disks; /* read by the BIOS check; none when it did not apply */
 	size_t n_bios_disks;
+	struct rsc_efi_entry *efi_entry;  /* esp-loader-missing for want of an entry only; else NULL */
 	unsigned errors, warnings;
 	unsigned selinux_checked;  /* files of /boot whose label was checked */
 	unsigned selinux_wrong;    /* of those, labelled otherwise than the policy says */

@@ -26,6 +26,7 @@ enum rsc_action_kind {
 	RSC_ACTION_GRUB_INSTALL_BIOS, /* the system's grub-install for i386-pc, on one disk */
 	RSC_ACTION_EDIT_CONFIG,       /* change one line of a configuration file (the cause, not the symptom) */
 	RSC_ACTION_GRUB_INSTALL_EFI,  /* the system's grub-install for x86_64-efi, onto its ESP */
+	RSC_ACTION_NVRAM_ENTRY,       /* a firmware boot entry for the loader on the ESP, first in BootOrder */
 };
 
 /* Bytes of a disk, from its start. */
@@ -65,6 +66,9 @@ struct rsc_action {
 	uint64_t disk_offset, disk_size;
 	struct rsc_disk_range disk_ranges[2];
 	size_t n_disk_ranges;
+	/* nvram-entry: the entry to add (written by rescue itself through
+	 * efivarfs; efibootmgr is the equivalent a person would type). */
+	struct rsc_efi_entry efi;
 	struct rsc_file_state *before; /* one per files[] when the plan was made; NULL unknown */
 	/* After apply: */
 	struct rsc_file_state *after;  /* one per files[] after the step ran */

@@ -48,6 +48,7 @@ struct rsc_device {
 	uint64_t size;          /* bytes */
 
 	int partno;             /* partitions: 1-based */
+	uint64_t part_start;    /* partitions: where it starts on its disk, bytes */
 	char *part_uuid, *part_type, *part_name;
 	char *part_type_name;   /* "EFI system partition", "BIOS boot partition ...", or NULL */
 	char *table;            /* partition table found on this device: "gpt", "dos" */

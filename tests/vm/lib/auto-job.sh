@@ -17,12 +17,25 @@
 #                          the undo's writes go to a throw-away overlay
 #   first-mib              the SHA-256 of the disk's first MiB before the
 #                          repair (and after undo)
+#   efivars-before, -after, -undone   booted through UEFI: a SHA-256 per
+#                          boot variable (Boot####, BootOrder) before the
+#                          repair, after it and after undo (= before)
 # The exit status is that of 'rescue --auto'; 1 when a check failed.
 set -uo pipefail
 . ./guest.sh
 . ./guest-rescue.sh
 . ./params
 bad() { echo "AUTO-JOB FAILED: $*" >&2; job_exit 1; }
+# efivars_manifest: the firmware's boot entries and order (booted through
+# UEFI), a SHA-256 per variable file: undo must give them back too.
+efivars_manifest() {
+	local d=/sys/firmware/efi/efivars f
+	[ -d "$d" ] || return 0
+	for f in "$d"/Boot[0-9A-F][0-9A-F][0-9A-F][0-9A-F]-* "$d"/BootOrder-*; do
+		[ -e "$f" ] && echo "$(sha256sum < "$f" | cut -c1-64) $(basename "$f")"
+	done
+	return 0
+}
 
 disk=$(disk_by_serial target) || bad "no target disk"
 # The key file holds the passphrase bytes exactly, no newline (as
@@ -51,6 +64,7 @@ assert_released || bad "rescue --auto --dry-run left something behind"
 # sits in): undo must give it back too.
 mib_before=$(head -c 1048576 "$disk" | sha256sum | cut -c1-64)
 echo "first MiB of $disk before the repair: sha256 $mib_before" | tee "$OUT/first-mib"
+efivars_manifest > "$OUT/efivars-before"
 
 step "rescue --auto"
 t0=$SECONDS
@@ -61,6 +75,11 @@ echo "$((SECONDS - t0))" > "$OUT/auto.seconds"
 cat "$OUT/auto.txt"
 echo "rescue --auto: exit $rc after $((SECONDS - t0)) s"
 assert_released || bad "rescue --auto left something behind"
+efivars_manifest > "$OUT/efivars-after"
+if [ -s "$OUT/efivars-before" ] && ! cmp -s "$OUT/efivars-before" "$OUT/efivars-after"; then
+	echo "the firmware's boot variables rescue --auto changed (- before, + after):"
+	diff "$OUT/efivars-before" "$OUT/efivars-after" | grep '^[<>]' | sed 's/^</  -/; s/^>/  +/'
+fi
 
 step "manifest after"
 sys_open || bad "rescue unlock/mount after the repair failed"
@@ -103,5 +122,13 @@ if [ "${UNDO_CHECK:-0}" = 1 ] && [ "$rc" = 0 ]; then
 	echo "first MiB of $disk after undo: sha256 $mib_undone" | tee -a "$OUT/first-mib"
 	[ "$mib_undone" = "$mib_before" ] || bad "after rescue undo the disk's first MiB differs from before the repair"
 	echo "rescue undo restored the disk's first MiB byte for byte"
+	if [ -s "$OUT/efivars-before" ]; then
+		efivars_manifest > "$OUT/efivars-undone"
+		if ! cmp -s "$OUT/efivars-before" "$OUT/efivars-undone"; then
+			diff "$OUT/efivars-before" "$OUT/efivars-undone"
+			bad "after rescue undo the firmware's boot variables differ from before the repair"
+		fi
+		echo "rescue undo restored the firmware's boot variables byte for byte ($(wc -l < "$OUT/efivars-before") variables)"
+	fi
 fi
 job_exit "$rc"

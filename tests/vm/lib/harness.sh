@@ -77,10 +77,10 @@ make_job() {
 # run_job NAME TIMEOUT JOBTAR QEMU-DRIVE-ARGS...: boot the rescue image,
 # run the job, wait for its exit line; returns the job's exit code (or 124
 # on timeout, 125 when the VM died). The serial log is $VM_DIR/NAME.serial.log.
-# With JOB_SNAPSHOT=DRIVE:FILE, a job that prints @@SNAPSHOT-REQUEST gets
-# a live snapshot of that drive (its image keeps what was written so far;
-# later writes go to the new qcow2 FILE on top of it) and the answer
-# "snapshot-taken" (or "snapshot-failed") on its console.
+# With JOB_SNAPSHOT="DRIVE:FILE ...", a job that prints @@SNAPSHOT-REQUEST
+# gets a live snapshot of those drives (each image keeps what was written
+# so far; later writes go to the new qcow2 FILE on top of it) and the
+# answer "snapshot-taken" (or "snapshot-failed") on its console.
 run_job() {
 	local name=$1 timeout=$2 job=$3; shift 3
 	vm_start "$name" "${VM_MEM:-1536}" -kernel "$RESCUE_KERNEL" -initrd "$RESCUE_INITRD" \
@@ -90,7 +90,7 @@ run_job() {
 	if [ -n "${JOB_SNAPSHOT:-}" ]; then
 		r=$(vm_wait "$timeout" 'RESCUE-JOB-EXIT=[0-9]+' '^@@SNAPSHOT-REQUEST') ; rc=$?
 		if [ $rc -eq 0 ] && [ "$r" = 2 ]; then
-			job_snapshot "${JOB_SNAPSHOT%%:*}" "${JOB_SNAPSHOT#*:}"
+			job_snapshot $JOB_SNAPSHOT
 			timeout=$((timeout - (SECONDS - t0)))
 			[ "$timeout" -gt 0 ] || timeout=1
 		fi
@@ -107,25 +107,28 @@ run_job() {
 	return "$rc"
 }
 
-# job_snapshot DRIVE FILE: the monitor's snapshot_blkdev, checked with
-# "info block" (it lists the drive as "d-DRIVE (#blockN): FILE (qcow2)"
-# once FILE is its image), then the answer to the job on its console.
+# job_snapshot DRIVE:FILE...: the monitor's snapshot_blkdev for each, checked
+# with "info block" (it lists the drive as "d-DRIVE (#blockN): FILE (qcow2)"
+# once FILE is its image), then one answer to the job on its console.
 job_snapshot() {
-	local drive=$1 file=$2 i
-	rm -f "$file"
-	vm_monitor "snapshot_blkdev d-$drive $file qcow2"
-	vm_monitor "info block d-$drive"
-	for ((i = 0; i < 120; i++)); do
-		grep -a -q -F ": $file (qcow2)" "$VM_DIR/$VM_NAME.monitor.log" && break
-		sleep 0.5
+	local pair drive file i ok=1
+	for pair in "$@"; do
+		drive=${pair%%:*} file=${pair#*:}
+		rm -f "$file"
+		vm_monitor "snapshot_blkdev d-$drive $file qcow2"
+		vm_monitor "info block d-$drive"
+		for ((i = 0; i < 120; i++)); do
+			grep -a -q -F ": $file (qcow2)" "$VM_DIR/$VM_NAME.monitor.log" && break
+			sleep 0.5
+		done
+		if grep -a -q -F ": $file (qcow2)" "$VM_DIR/$VM_NAME.monitor.log"; then
+			log "frozen before undo: d-$drive (live snapshot; the job's later writes go to $(basename "$file"))"
+		else
+			log "the live snapshot of d-$drive failed: $(tail -n 3 "$VM_DIR/$VM_NAME.monitor.log" | tr -d '\r' | paste -sd ' ')"
+			ok=0
+		fi
 	done
-	if grep -a -q -F ": $file (qcow2)" "$VM_DIR/$VM_NAME.monitor.log"; then
-		log "repaired disk frozen: live snapshot, the job's later writes go to $(basename "$file")"
-		vm_type snapshot-taken
-	else
-		log "the live snapshot of d-$drive failed: $(tail -n 3 "$VM_DIR/$VM_NAME.monitor.log" | tr -d '\r' | paste -sd ' ')"
-		vm_type snapshot-failed
-	fi
+	if [ "$ok" = 1 ]; then vm_type snapshot-taken; else vm_type snapshot-failed; fi
 }
 
 # base_image NAME: path of the cached base image NAME (qcow2), built when
@@ -216,15 +219,18 @@ ovmf_drives() {
 	local ovmf=/usr/share/OVMF
 	[ -r "$ovmf/OVMF_CODE_4M.fd" ] && [ -r "$ovmf/OVMF_VARS_4M.fd" ] \
 		|| die "no OVMF_CODE_4M.fd/OVMF_VARS_4M.fd in $ovmf (Debian package ovmf)"
-	cp "$ovmf/OVMF_VARS_4M.fd" "$VM_DIR/$1.vars.fd"
+	# BOOT_VARS: a variable store to start from (the boot entries an
+	# earlier boot left) instead of the empty one.
+	cp "${BOOT_VARS:-$ovmf/OVMF_VARS_4M.fd}" "$VM_DIR/$1.vars.fd"
 	printf '%s\n' -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf/OVMF_CODE_4M.fd" \
-		-drive "if=pflash,format=raw,unit=1,file=$VM_DIR/$1.vars.fd"
+		-drive "if=pflash,format=raw,unit=1,id=d-vars,file=$VM_DIR/$1.vars.fd"
 }
 boot_target_once() {
 	local name=$1 img=$2 timeout=$3; shift 3
 	local fw=()
-	# Nothing persists between boots (no boot entries), so the firmware
-	# starts the disk's removable path EFI/BOOT/BOOTX64.EFI.
+	# Nothing persists between boots (no boot entries) unless BOOT_VARS
+	# names a store, so the firmware starts the disk's removable path
+	# EFI/BOOT/BOOTX64.EFI.
 	if [ "${BOOT_FIRMWARE:-bios}" = uefi ]; then
 		mapfile -t fw < <(ovmf_drives "$name")
 		[ ${#fw[@]} -eq 4 ] || die "OVMF's firmware files are missing (Debian package ovmf)"

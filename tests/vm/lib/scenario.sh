@@ -84,7 +84,7 @@ scenario_load() {
 	# variable store: a machine whose boot entries were reset), so rescue
 	# sees the firmware's entries in efivarfs.
 	RESCUE_FIRMWARE=bios
-	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK=""
+	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK="" NVRAM_KEEP=0
 	# NEG_ABSENT: a pattern the negative control's serial log must not
 	# hold (for breaks whose failure prints nothing on the serial port).
 	NEG_ABSENT=""
@@ -197,11 +197,16 @@ run_scenario() {
 	# repaired disk (work.qcow2 stays as the repair left it, the undo writes
 	# into undone.qcow2 above it), so the positive boot starts from the
 	# repair itself without a second one after the undo.
+	# Booted through OVMF, the firmware's variables are frozen the same
+	# way (the boot entries the repair wrote, for NVRAM_KEEP).
 	local snap=""
-	[ "$mode" = auto ] && [ "$UNDO_CHECK" = 1 ] && snap=target:$VM_DIR/undone.qcow2
+	if [ "$mode" = auto ] && [ "$UNDO_CHECK" = 1 ]; then
+		snap=target:$VM_DIR/undone.qcow2
+		[ "$RESCUE_FIRMWARE" = uefi ] && snap="$snap vars:$VM_DIR/vars-undone.qcow2"
+	fi
 	JOB_SNAPSHOT=$snap run_job repair "$REPAIR_TIMEOUT" "$job" "${fw[@]}" $(vdisk "$work" qcow2 target) $(vdisk "$out.img" raw out)
 	local rc=$?
-	rm -f "$VM_DIR/undone.qcow2"
+	rm -f "$VM_DIR/undone.qcow2" "$VM_DIR/vars-undone.qcow2"
 	T_REPAIR=$((SECONDS - t3))
 	tar -xf "$out.img" -C "$out" 2>/dev/null
 	mkdir -p "$VM_KEEP/last/$name-$mode" && cp -r "$out/." "$VM_KEEP/last/$name-$mode/"
@@ -220,9 +225,12 @@ run_scenario() {
 		log "disk contents unchanged by the rescue step (qemu-img compare)"
 	fi
 
-	local t4=$SECONDS
-	boot_target positive "$work" "$POS_TIMEOUT" 'Kernel panic' 'You are in emergency mode' \
-		'Entering emergency mode' 'dracut Warning: Could not boot' 'Give root password'
+	local t4=$SECONDS vars=""
+	# NVRAM_KEEP=1: the target starts with the firmware's variables as the
+	# rescue step left them (a boot entry it wrote), not an empty store.
+	[ "$NVRAM_KEEP" = 1 ] && vars=$VM_DIR/repair.vars.fd
+	BOOT_VARS=$vars boot_target positive "$work" "$POS_TIMEOUT" 'Kernel panic' 'You are in emergency mode' \
+		'Entering emergency mode' 'dracut Warning: Could not boot' 'Give root password' 'UEFI Interactive Shell'
 	T_POS=$((SECONDS - t4))
 	rm -f "$work"
 	if [ "$BOOT_RESULT" != marker ]; then

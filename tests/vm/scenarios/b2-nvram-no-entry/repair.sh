@@ -1,13 +1,13 @@
-# Scripted repair: mount root, /boot and the ESP, chroot, reinstall GRUB to
-# the ESP with the removable-media copies (the firmware has no boot entry
-# for the system; none is written), then check the removable path.
+# Scripted repair: a firmware boot entry for shim on the ESP (partition 1
+# of the target disk), as a person would add it from the rescue system
+# booted through UEFI; the removable path stays empty.
 set -euxo pipefail
 . ./guest.sh
 . ./guest-rescue.sh
 . ./params
-sys_open --rw
-in_sys grub-install --target=x86_64-efi --efi-directory=/boot/efi \
-	--bootloader-id=debian --uefi-secure-boot --force-extra-removable --no-nvram
-find "$ROOT/boot/efi" -type f | sort
-test -s "$ROOT/boot/efi/EFI/BOOT/BOOTX64.EFI"
+disk=$(disk_by_serial target)
+sys_open
+test -s "$ROOT/boot/efi/EFI/debian/shimx64.efi"
 sys_close
+efibootmgr --create --disk "$disk" --part 1 --label debian --loader '\EFI\debian\shimx64.efi'
+efibootmgr -v
