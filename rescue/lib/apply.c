@@ -1078,23 +1078,37 @@ static int undo_efivar(rsc_context *ctx, int dfd, const char *what, char *rest) 
 static int apply_nvram_entry(struct journal *j, struct rsc_action *a) {
 	const char *dir = efi_vars_dir();
 	const struct rsc_efi_entry *e = &a->efi;
-	int num = efi_boot_free_number(dir);
+	int num = e->existing >= 0 ? e->existing : efi_boot_free_number(dir);
 	if (num < 0)
 		return set_strf(&a->result, "not started: the firmware's boot entries cannot be read (%s)",
 				rsc_strerror(num)), num;
 	char boot[64], order[64];
 	snprintf(boot, sizeof(boot), "Boot%04X-%s", (unsigned)num, EFI_GLOBAL_GUID);
 	snprintf(order, sizeof(order), "BootOrder-%s", EFI_GLOBAL_GUID);
-	_cleanup_free_ uint8_t *opt = NULL, *entry = NULL, *old = NULL, *neworder = NULL;
-	size_t opt_n = 0, old_n = 0;
-	int r = efi_load_option_build(e->label, e->partno, e->start, e->size, e->part_uuid, e->loader, &opt, &opt_n);
-	if (r < 0)
-		return set_strf(&a->result, "not started: no boot entry can be made for %s (%s)", e->loader,
-				rsc_strerror(r)), r;
-	if (!(entry = malloc(4 + opt_n)))
-		return -ENOMEM;
-	entry[0] = EFI_VARIABLE_NV_BS_RT, entry[1] = entry[2] = entry[3] = 0;
-	memcpy(entry + 4, opt, opt_n);
+	_cleanup_free_ uint8_t *opt = NULL, *entry = NULL, *old = NULL, *neworder = NULL, *was = NULL;
+	size_t opt_n = 0, old_n = 0, entry_n = 0, was_n = 0;
+	int r;
+	if (e->existing >= 0) {
+		/* The entry that is there, made active when it is not. */
+		if ((r = efi_var_get(dir, boot, &was, &was_n)) < 0 || was_n < 8)
+			return set_strf(&a->result, "not started: %s cannot be read any more (%s)", boot,
+					rsc_strerror(r < 0 ? r : -EBADMSG)), r < 0 ? r : -EBADMSG;
+		if (!(entry = malloc(was_n)))
+			return -ENOMEM;
+		memcpy(entry, was, was_n);
+		entry[4] |= EFI_LOAD_OPTION_ACTIVE;
+		entry_n = was_n;
+	} else {
+		r = efi_load_option_build(e->label, e->partno, e->start, e->size, e->part_uuid, e->loader, &opt, &opt_n);
+		if (r < 0)
+			return set_strf(&a->result, "not started: no boot entry can be made for %s (%s)", e->loader,
+					rsc_strerror(r)), r;
+		if (!(entry = malloc(4 + opt_n)))
+			return -ENOMEM;
+		entry[0] = EFI_VARIABLE_NV_BS_RT, entry[1] = entry[2] = entry[3] = 0;
+		memcpy(entry + 4, opt, opt_n);
+		entry_n = 4 + opt_n;
+	}
 	r = efi_var_get(dir, order, &old, &old_n);
 	if (r < 0 && r != -ENOENT)
 		return set_strf(&a->result, "not started: BootOrder cannot be read (%s)", rsc_strerror(r)), r;
@@ -1113,7 +1127,8 @@ static int apply_nvram_entry(struct journal *j, struct rsc_action *a) {
 			k++;
 		}
 	}
-	r = journal_efivar(j, boot, NULL, 0, entry, 4 + opt_n);
+	bool write_entry = !was || memcmp(was, entry, entry_n) != 0;
+	r = write_entry ? journal_efivar(j, boot, was, was_n, entry, entry_n) : 0;
 	if (r >= 0)
 		r = journal_efivar(j, order, old, old_n, neworder, 4 + 2 * k);
 	if (r < 0) {
@@ -1122,8 +1137,8 @@ static int apply_nvram_entry(struct journal *j, struct rsc_action *a) {
 				rsc_strerror(r), q < 0 ? "; some of it could NOT be put back" : ""), r;
 	}
 	const char *why = NULL;
-	if ((r = efi_var_set(dir, boot, entry, 4 + opt_n)) < 0)
-		why = "the new entry could not be written";
+	if (write_entry && (r = efi_var_set(dir, boot, entry, entry_n)) < 0)
+		why = "the entry could not be written";
 	else if ((r = efi_var_set(dir, order, neworder, 4 + 2 * k)) < 0)
 		why = "BootOrder could not be written";
 	else {
@@ -1139,9 +1154,13 @@ static int apply_nvram_entry(struct journal *j, struct rsc_action *a) {
 				     list[i].part_uuid && strcasecmp(list[i].part_uuid, e->part_uuid) == 0 &&
 				     list[i].path && strcasecmp(list[i].path, e->loader) == 0;
 		efi_boot_entries_free(list, n);
-		if (ok)
+		if (ok && e->existing < 0)
 			return set_strf(&a->result, "Boot%04X \"%s\" added and read back: it starts %s on %s (partition "
 					"%u), first in BootOrder", (unsigned)num, e->label, e->loader, e->esp, e->partno), 0;
+		if (ok)
+			return set_strf(&a->result, "Boot%04X %s and read back: it starts %s on %s (partition %u)",
+					(unsigned)num, write_entry ? "made active, put first in BootOrder" :
+					"put first in BootOrder", e->loader, e->esp, e->partno), 0;
 		why = "the entry read back is not the one written";
 		r = -EIO;
 	}

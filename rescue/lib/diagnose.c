@@ -935,18 +935,40 @@ static int note_efi_entry(struct diag *g, const char *esp, const char *path, con
 	e->start = part->part_start;
 	e->size = part->size;
 	e->writable = efi_vars_writable(efi_vars_dir());
+	e->existing = -1;
 	const char *id = strrchr(dir, '/');
 	if (set_str(&e->disk, g->scan->devices[disk].node) < 0 || set_str(&e->esp, part->name) < 0 ||
 	    set_str(&e->part_uuid, part->part_uuid) < 0 || set_str(&e->loader, path + strlen(esp)) < 0 ||
 	    set_str(&e->label, id ? id + 1 : dir) < 0)
 		return -ENOMEM;
+	/* An entry for it that the firmware skips (inactive, or left out of
+	 * BootOrder) is taken up rather than doubled. */
+	struct efi_boot_entry *list = NULL;
+	size_t n = 0;
+	if (efi_boot_entries_read(efi_vars_dir(), &list, &n) == -ENOMEM)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && e->existing < 0; i++) {
+		char p[512];
+		if (!list[i].part_uuid || strcasecmp(list[i].part_uuid, part->part_uuid) != 0 || !list[i].path ||
+		    !esp_path_in(list[i].path, dir) || snprintf(p, sizeof(p), "%s%s", esp, list[i].path) >= (int)sizeof(p) ||
+		    !exists_in_root(g->rootfd, p))
+			continue;
+		e->existing = (int)list[i].number;
+		e->existing_inactive = !(list[i].attributes & EFI_LOAD_OPTION_ACTIVE);
+		if (set_str(&e->loader, list[i].path) < 0) {
+			efi_boot_entries_free(list, n);
+			return -ENOMEM;
+		}
+	}
+	efi_boot_entries_free(list, n);
 	return 0;
 }
 
 /* The loader files the firmware may start: the system's own directory,
  * where an NVRAM entry points (shim, which loads grubx64.efi beside it; or
  * GRUB alone), and the removable path every firmware tries when no entry
- * works. NVRAM itself is not read here: which entries exist is unknown. */
+ * works. Which entries exist is known only when the rescue system was
+ * booted through UEFI (check_nvram). */
 static int check_esp_loader(struct diag *g) {
 	const char *esp = NULL;
 	if (!uses_uefi_grub(g, &esp) || g->esp_dev < 0 || g->scan->devices[g->esp_dev].error)

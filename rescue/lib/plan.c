@@ -376,13 +376,23 @@ static int plan_nvram_entry(struct rsc_plan *p, const struct rsc_finding *f, con
 	struct rsc_action *a = action_new(p, RSC_ACTION_NVRAM_ENTRY);
 	if (!a || set_str(&a->disk_name, f->subject) < 0 || set_str(&a->efi.disk, e->disk) < 0 ||
 	    set_str(&a->efi.esp, e->esp) < 0 || set_str(&a->efi.part_uuid, e->part_uuid) < 0 ||
-	    set_str(&a->efi.loader, e->loader) < 0 || set_str(&a->efi.label, e->label) < 0 ||
+	    set_str(&a->efi.loader, e->loader) < 0 || set_str(&a->efi.label, e->label) < 0)
+		return -ENOMEM;
+	if (e->existing >= 0 ?
+	    asprintf(&a->title, "Put the firmware boot entry Boot%04X for %s on %s first in the boot order%s",
+		     (unsigned)e->existing, e->loader, e->esp, e->existing_inactive ? ", and make it active" : "") < 0 ||
+	    asprintf(&a->why, "the firmware has an entry for the system's loader but skips it (%s) and the "
+		     "removable-media path is empty; the boot order%s is saved into the journal first (undo puts "
+		     "it back)", e->existing_inactive ? "inactive" : "not in BootOrder",
+		     e->existing_inactive ? " and the entry" : "") < 0 :
 	    asprintf(&a->title, "Add a firmware boot entry \"%s\" for %s on %s, first in the boot order", e->label,
 		     e->loader, e->esp) < 0 ||
 	    asprintf(&a->why, "the system's loader is on the ESP, but no firmware boot entry starts it and the "
 		     "removable-media path is empty; the boot order and the new entry's variable are saved into "
 		     "the journal first (undo removes the entry and puts the order back)") < 0)
 		return -ENOMEM;
+	a->efi.existing = e->existing;
+	a->efi.existing_inactive = e->existing_inactive;
 	a->efi.partno = e->partno;
 	a->efi.start = e->start;
 	a->efi.size = e->size;
@@ -1100,9 +1110,18 @@ static void write_action_shell(FILE *f, const struct rsc_action *a) {
 		fputc('\n', f);
 		break;
 	case RSC_ACTION_NVRAM_ENTRY: {
-		fputs("#    the boot order is kept in the journal (efibootmgr prints it); the\n"
-		      "#    new entry goes first\n", f);
+		fputs("#    the boot order is kept in the journal (efibootmgr prints it)\n", f);
 		fputs("efibootmgr > \"$J/efibootmgr.before\"\n", f);
+		if (a->efi.existing >= 0) {
+			unsigned b = (unsigned)a->efi.existing;
+			if (a->efi.existing_inactive)
+				fprintf(f, "efibootmgr --bootnum %04X --active\n", b);
+			fprintf(f, "#    the entry first, the others in the order they had\n"
+				"efibootmgr --bootorder %04X$(efibootmgr | sed -n 's/^BootOrder: //p' | tr , '\\n' | "
+				"grep -vx %04X | sed 's/^/,/' | tr -d '\\n')\n", b, b);
+			break;
+		}
+		fputs("#    the new entry goes first\n", f);
 		fputs("efibootmgr --create --disk ", f);
 		shell_word(f, a->efi.disk);
 		fprintf(f, " --part %u --label ", a->efi.partno);

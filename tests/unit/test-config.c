@@ -1054,12 +1054,32 @@ static struct rsc_plan *plan_on_disk(const char *root, struct rsc_diagnosis **re
 	return plan_over(root, at, devs, ELEMENTSOF(devs), ret_d);
 }
 
+/* The plan's nvram-entry step, moved to the front so it can be applied
+ * alone (the other steps run the system's tools). */
+static struct rsc_action *nvram_step_first(struct rsc_plan *p) {
+	assert_int_equal(count_kind(p, RSC_ACTION_NVRAM_ENTRY), 1);
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	size_t at = 0;
+	while (p->actions[at].kind != RSC_ACTION_NVRAM_ENTRY)
+		at++;
+	struct rsc_action tmp = p->actions[0];
+	p->actions[0] = p->actions[at], p->actions[at] = tmp;
+	assert_true(strv_contains(p->actions[0].fixes, "esp-loader-missing"));
+	return &p->actions[0];
+}
+
+static char *var_bytes(const char *vars, const char *name, size_t *ret_n) {
+	char path[600];
+	snprintf(path, sizeof(path), "%s/%s-" EFI_GLOBAL_GUID, vars, name);
+	return file_bytes(path, ret_n);
+}
+
 /* Booted through UEFI with the variables writable, a loader no entry
- * starts gets an entry (the lowest free number, first in BootOrder)
- * instead of the removable copy; apply writes both variables and reads
- * them back, undo removes the entry and puts BootOrder back byte for
- * byte, and never removes an entry that changed since. Read-only
- * variables: the removable copy, as before. */
+ * starts gets one: an entry for it that the firmware skips is put first
+ * in BootOrder (made active when it is not), else a new entry (the lowest
+ * free number) goes first; apply reads them back, undo puts every
+ * variable back byte for byte and never removes an entry that changed
+ * since. Read-only variables: the removable copy, as before. */
 static void test_nvram_entry(void **state) {
 	char *root = uefi_root();
 	char vars[] = "/tmp/rescue-test-efivars.XXXXXX", cmd[1200];
@@ -1067,58 +1087,102 @@ static void test_nvram_entry(void **state) {
 	snprintf(cmd, sizeof(cmd), "cp -a '" FIXTURES "/efivars/unordered/.' '%s/'", vars);
 	assert_int_equal(system(cmd), 0);
 	setenv("RESCUE_EFIVARS_DIR", vars, 1);
-	char order[600];
-	snprintf(order, sizeof(order), "%s/BootOrder-" EFI_GLOBAL_GUID, vars);
-	size_t before_n = 0;
-	_cleanup_free_ char *before = file_bytes(order, &before_n);
-	assert_non_null(before);
-
+	size_t order0_n = 0, boot3_n = 0, n = 0;
+	_cleanup_free_ char *order0 = var_bytes(vars, "BootOrder", &order0_n);
+	_cleanup_free_ char *boot3 = var_bytes(vars, "Boot0003", &boot3_n);
+	assert_non_null(order0);
+	assert_non_null(boot3);
 	struct rsc_diagnosis *d = NULL;
+	struct efi_boot_entry *e = NULL;
+
+	/* Boot0003 starts shim but is not in BootOrder: it goes first. */
 	struct rsc_plan *p = plan_on_disk(root, &d);
-	assert_non_null(loader_finding(d));
 	assert_int_equal(loader_finding(d)->severity, RSC_SEVERITY_ERROR);
-	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
-	assert_int_equal(count_kind(p, RSC_ACTION_NVRAM_ENTRY), 1);
-	size_t at = 0;
-	while (p->actions[at].kind != RSC_ACTION_NVRAM_ENTRY)
-		at++;
-	struct rsc_action *a = &p->actions[at];
+	struct rsc_action *a = nvram_step_first(p);
+	assert_int_equal(a->efi.existing, 3);
+	assert_false(a->efi.existing_inactive);
+	_cleanup_free_ char *sh = rsc_action_shell(a);
+	assert_non_null(strstr(sh, "efibootmgr --bootorder 0003$(efibootmgr | sed -n 's/^BootOrder: //p'"));
+	assert_null(strstr(sh, "--create"));
+	assert_int_equal(apply_first(p, 1, root), 0);
+	assert_non_null(strstr(p->actions[0].result, "Boot0003 put first in BootOrder and read back"));
+	_cleanup_free_ char *order1 = var_bytes(vars, "BootOrder", &n);
+	assert_int_equal(n, 8);
+	assert_memory_equal(order1, "\x07\0\0\0\x03\0\x01\0", 8);
+	char *same = var_bytes(vars, "Boot0003", &n);
+	assert_int_equal(n, boot3_n);
+	assert_memory_equal(same, boot3, n);   /* the entry itself untouched */
+	free(same);
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	p = plan_on_disk(root, &d);
+	assert_null(loader_finding(d));
+	assert_false(has_finding(d, "nvram-entry-duplicate", NULL));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	assert_true(rsc_journal_undo(ctx, root, NULL) >= 1);
+	free(order1);
+	order1 = var_bytes(vars, "BootOrder", &n);
+	assert_int_equal(n, order0_n);
+	assert_memory_equal(order1, order0, n);
+
+	/* Inactive as well: made active too; undo makes it inactive again. */
+	uint8_t *v = NULL;
+	size_t vn = 0;
+	assert_int_equal(efi_var_get(vars, "Boot0003-" EFI_GLOBAL_GUID, &v, &vn), 0);
+	v[4] &= (uint8_t)~EFI_LOAD_OPTION_ACTIVE;
+	assert_int_equal(efi_var_set(vars, "Boot0003-" EFI_GLOBAL_GUID, v, vn), 0);
+	p = plan_on_disk(root, &d);
+	a = nvram_step_first(p);
+	assert_true(a->efi.existing_inactive);
+	free(sh);
+	sh = rsc_action_shell(a);
+	assert_non_null(strstr(sh, "efibootmgr --bootnum 0003 --active\n"));
+	assert_int_equal(apply_first(p, 1, root), 0);
+	assert_non_null(strstr(p->actions[0].result, "Boot0003 made active, put first in BootOrder"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	assert_int_equal(efi_boot_entries_read(vars, &e, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(e[0].attributes & EFI_LOAD_OPTION_ACTIVE);
+	assert_int_equal(e[0].order, 0);
+	efi_boot_entries_free(e, n);
+	assert_true(rsc_journal_undo(ctx, root, NULL) >= 2);
+	same = var_bytes(vars, "Boot0003", &n);
+	assert_int_equal(n, vn);
+	assert_memory_equal(same, v, n);   /* inactive again, byte for byte */
+	free(same);
+	free(v);
+
+	/* No entry for it at all: a new one, Boot0000, goes first. */
+	assert_int_equal(efi_var_remove(vars, "Boot0003-" EFI_GLOBAL_GUID), 0);
+	p = plan_on_disk(root, &d);
+	a = nvram_step_first(p);
+	assert_int_equal(a->efi.existing, -1);
 	assert_string_equal(a->efi.loader, "/EFI/debian/shimx64.efi");
 	assert_string_equal(a->efi.label, "debian");
 	assert_string_equal(a->efi.disk, "/dev/vdb");
 	assert_int_equal(a->efi.partno, 1);
 	assert_int_equal(a->efi.start, 1u << 20);
-	assert_true(strv_contains(a->fixes, "esp-loader-missing"));
-	_cleanup_free_ char *sh = rsc_action_shell(a);
+	free(sh);
+	sh = rsc_action_shell(a);
 	assert_non_null(strstr(sh, "efibootmgr --create --disk /dev/vdb --part 1 --label debian --loader "
 				   "'\\EFI\\debian\\shimx64.efi'"));
-	/* Apply that step alone (the others run the system's tools). */
-	struct rsc_action tmp = p->actions[0];
-	p->actions[0] = *a, *a = tmp;
 	assert_int_equal(apply_first(p, 1, root), 0);
-	a = &p->actions[0];
-	assert_non_null(strstr(a->result, "Boot0000 \"debian\" added and read back"));
-	struct efi_boot_entry *e = NULL;
-	size_t n = 0;
-	assert_int_equal(efi_boot_entries_read(vars, &e, &n), 0);
-	bool found = false;
-	for (size_t i = 0; i < n; i++)
-		if (e[i].number == 0) {
-			found = true;
-			assert_int_equal(e[i].order, 0);
-			assert_true(e[i].attributes & EFI_LOAD_OPTION_ACTIVE);
-			assert_string_equal(e[i].path, "/EFI/debian/shimx64.efi");
-		} else
-			assert_int_equal(e[i].number, 3);   /* the old entry, untouched */
-	assert_true(found);
-	efi_boot_entries_free(e, n);
-	size_t after_n = 0;
-	_cleanup_free_ char *after = file_bytes(order, &after_n);
-	assert_int_equal(after_n, before_n + 2);
-	assert_memory_equal(after, "\x07\0\0\0\0\0\x01\0", 8);   /* 0000, then the old 0001 */
+	assert_non_null(strstr(p->actions[0].result, "Boot0000 \"debian\" added and read back"));
 	rsc_plan_free(p);
 	rsc_diagnosis_free(d);
-	/* Diagnosed again: the entry starts the loader, nothing to repair. */
+	assert_int_equal(efi_boot_entries_read(vars, &e, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(e[0].number, 0);
+	assert_int_equal(e[0].order, 0);
+	assert_true(e[0].attributes & EFI_LOAD_OPTION_ACTIVE);
+	assert_string_equal(e[0].path, "/EFI/debian/shimx64.efi");
+	efi_boot_entries_free(e, n);
+	free(order1);
+	order1 = var_bytes(vars, "BootOrder", &n);
+	assert_int_equal(n, order0_n + 2);
+	assert_memory_equal(order1, "\x07\0\0\0\0\0\x01\0", 8);   /* 0000, then the old 0001 */
 	p = plan_on_disk(root, &d);
 	assert_null(loader_finding(d));
 	rsc_plan_free(p);
@@ -1128,34 +1192,28 @@ static void test_nvram_entry(void **state) {
 	char boot0[600];
 	snprintf(boot0, sizeof(boot0), "%s/Boot0000-" EFI_GLOBAL_GUID, vars);
 	assert_int_equal(access(boot0, F_OK), -1);
-	size_t undone_n = 0;
-	_cleanup_free_ char *undone = file_bytes(order, &undone_n);
-	assert_int_equal(undone_n, before_n);
-	assert_memory_equal(undone, before, before_n);
+	free(order1);
+	order1 = var_bytes(vars, "BootOrder", &n);
+	assert_int_equal(n, order0_n);
+	assert_memory_equal(order1, order0, n);
 
 	/* Once more, then the entry is changed by someone else: undo leaves
 	 * it (not ours any more) and still puts BootOrder back. */
 	p = plan_on_disk(root, &d);
-	at = 0;
-	while (p->actions[at].kind != RSC_ACTION_NVRAM_ENTRY)
-		at++;
-	tmp = p->actions[0];
-	p->actions[0] = p->actions[at], p->actions[at] = tmp;
+	nvram_step_first(p);
 	assert_int_equal(apply_first(p, 1, root), 0);
 	rsc_plan_free(p);
 	rsc_diagnosis_free(d);
-	uint8_t *cur = NULL;
-	size_t cur_n = 0;
-	assert_int_equal(efi_var_get(vars, "Boot0000-" EFI_GLOBAL_GUID, &cur, &cur_n), 0);
-	cur[4] = 0;   /* made inactive by someone */
-	assert_int_equal(efi_var_set(vars, "Boot0000-" EFI_GLOBAL_GUID, cur, cur_n), 0);
-	free(cur);
+	assert_int_equal(efi_var_get(vars, "Boot0000-" EFI_GLOBAL_GUID, &v, &vn), 0);
+	v[4] = 0;   /* made inactive by someone */
+	assert_int_equal(efi_var_set(vars, "Boot0000-" EFI_GLOBAL_GUID, v, vn), 0);
+	free(v);
 	assert_true(rsc_journal_undo(ctx, root, NULL) >= 1);
 	assert_int_equal(access(boot0, F_OK), 0);
-	free(undone);
-	undone = file_bytes(order, &undone_n);
-	assert_int_equal(undone_n, before_n);
-	assert_memory_equal(undone, before, before_n);
+	free(order1);
+	order1 = var_bytes(vars, "BootOrder", &n);
+	assert_int_equal(n, order0_n);
+	assert_memory_equal(order1, order0, n);
 
 	/* Variables that cannot be written: the removable copy. */
 	setenv("RESCUE_EFIVARS_READONLY", "1", 1);

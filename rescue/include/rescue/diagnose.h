@@ -109,6 +109,11 @@ struct rsc_efi_entry {
 	char *loader;           /* the file to start, on the ESP: "/EFI/debian/shimx64.efi" */
 	char *label;            /* the entry's description: the loader directory's name */
 	bool writable;          /* the firmware's variables can be written (efivarfs read-write) */
+	/* An entry that starts a loader of the system's directory on this
+	 * ESP, but is inactive or not in BootOrder: its number (it is put
+	 * first and made active instead of adding another), else -1. */
+	int existing;
+	bool existing_inactive;
 };
 
 struct rsc_diagnosis {
