@@ -3,7 +3,8 @@
 # own parser accepts (for the ISO and for the network), every layout the
 # keyboard menu offers is one the rescue image carries (when an image was
 # built), the serial line speed is one setting (9600 reachable), and
-# every iPXE and PXELINUX entry names the kernel and initrd.
+# every iPXE and PXELINUX entry (iso/pxemenu.sh) names the kernel and
+# initrd, with the serial wizard at 115200 and at 9600.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 command -v grub-script-check >/dev/null || { echo "grub-script-check missing (grub-common): skipped"; exit 77; }
@@ -23,6 +24,30 @@ for dir in /rescue ""; do
 	grep -A2 -- '--hotkey=9 ' "$tmp/grub.cfg" | grep -q 'set serial_speed=9600' || { echo "FAIL: no 9600 entry on hotkey 9"; exit 1; }
 done
 echo "menu: accepted by grub-script-check, for the ISO and for the network"
+# iPXE and PXELINUX: every entry boots vmlinuz with initrd.img; the serial
+# wizard at 115200 and at 9600; the iPXE menu names every entry file.
+bash "$top/iso/pxemenu.sh" "$tmp/pxe" 0.0
+names=$(sed -n 's/^LABEL //p' "$tmp/pxe/pxelinux.cfg/default")
+[ "$(echo "$names" | wc -w)" -ge 5 ] || { echo "FAIL: PXELINUX has $(echo "$names" | wc -w) entries"; exit 1; }
+for n in $names; do
+	f=$tmp/pxe/$n.ipxe
+	[ -f "$f" ] || { echo "FAIL: no $n.ipxe for PXELINUX's entry $n"; exit 1; }
+	head -n 1 "$f" | grep -qx '#!ipxe' || { echo "FAIL: $n.ipxe is not an iPXE script"; exit 1; }
+	grep -q '^kernel vmlinuz initrd=initrd.img ' "$f" && grep -qx 'initrd initrd.img' "$f" && grep -qx boot "$f" \
+		|| { echo "FAIL: $n.ipxe does not boot vmlinuz with initrd.img"; exit 1; }
+	grep -q "^item $n " "$tmp/pxe/rescue.ipxe" || { echo "FAIL: the iPXE menu lacks $n"; exit 1; }
+	sed -n "/^LABEL $n\$/,/^LABEL /p" "$tmp/pxe/pxelinux.cfg/default" > "$tmp/label"
+	grep -qx '  KERNEL vmlinuz' "$tmp/label" && grep -qx '  INITRD initrd.img' "$tmp/label" \
+		|| { echo "FAIL: PXELINUX's $n does not boot vmlinuz with initrd.img"; exit 1; }
+	[ "$(grep '^  APPEND ' "$tmp/label")" = "  APPEND $(sed -n 's/^kernel vmlinuz initrd=initrd.img \(.*\) ${rescue_args}$/\1/p' "$f")" ] \
+		|| { echo "FAIL: $n: iPXE and PXELINUX pass different arguments"; exit 1; }
+done
+for speed in 115200 9600; do
+	grep -l "console=ttyS0,$speed\$\|console=ttyS0,$speed " "$tmp/pxe/"*.ipxe | grep -q . \
+		|| { echo "FAIL: no network entry with the wizard on ttyS0 at $speed"; exit 1; }
+done
+grep -q 'console=ttyS0,9600' "$tmp/pxe/serial9600.ipxe" || { echo "FAIL: serial9600 is not at 9600"; exit 1; }
+echo "network menus: $(echo $names) in iPXE and PXELINUX, each vmlinuz with initrd.img, serial at 115200 and 9600"
 img=$top/build/rescue-image/initrd.img
 if [ -f "$img" ] && command -v zstd >/dev/null && command -v cpio >/dev/null; then
 	zstd -dc "$img" | cpio -t --quiet 2>/dev/null > "$tmp/list"
