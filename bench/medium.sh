@@ -28,7 +28,7 @@ off=$(iso_part_offset "$iso" 3)
 printf '%-28s %6s MB\n' "  RESCUE partition" "$(( ($(stat -c %s "$iso") - off) / 1048576 ))"
 grep -E '^unpacked|^modules' "$build/rescue-image/manifest.txt" | sed 's/^/  /'
 
-echo "== QEMU start to the wizard's start on ttyS0 (TCG, -smp 2; load average $(cut -d' ' -f1 /proc/loadavg))"
+echo "== QEMU start to the wizard's start on ttyS0 (TCG, -smp $VM_SMP; load average $(cut -d' ' -f1 /proc/loadavg))"
 # time_boot FIRMWARE MEM: seconds to RESCUE-WIZARD-START tty=ttyS0, or why not.
 time_boot() {
 	local fw=$1 mem=$2 t
