@@ -29,6 +29,18 @@ static const char fix_usage[] =
 	"24 a step failed (rolled back), 20 (--dry-run) there is something to repair,\n"
 	"15 interrupted by SIGINT/SIGTERM/SIGHUP (the step running is rolled back).\n";
 
+/* --json: the session's report, with the exit status, on every way out
+ * of an applying run (also when there was nothing to apply or it stopped
+ * early): a script reads one JSON document whatever happened. */
+static void put_report(rsc_session *s, int code) {
+	json_object *j = NULL;
+	if (rsc_session_report(s, &j) < 0)
+		return;
+	json_object_object_add(j, "exit_code", json_object_new_int(code));
+	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+}
+
 static void print_plan(const struct rsc_plan *p) {
 	if (!p->n_actions)
 		printf("Nothing rescue can repair automatically.\n");
@@ -130,6 +142,8 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 	const struct rsc_diagnosis *before = rsc_session_get_diagnosis(s);
 	if (r < 0 || !plan) {
 		code = cli_session_exit_code(s, dry_run);
+		if (cli->json && !dry_run)
+			put_report(s, code);
 		goto out;
 	}
 	if (dry_run) {
@@ -145,12 +159,14 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 		goto out;
 	}
 	if (plan->n_actions == 0) {
-		if (!cli->json) {
+		code = cli_session_exit_code(s, false);
+		if (cli->json)
+			put_report(s, code);
+		else {
 			print_plan(plan);
 			printf("%s\n", before->errors ? "Errors remain that need a person (above)." :
 			       "Nothing to repair: the system has no errors rescue can find.");
 		}
-		code = cli_session_exit_code(s, false);
 		goto out;
 	}
 	/* The plan is shown, then asked for (or accepted by --yes). */
@@ -161,27 +177,24 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 		if (r != -ECANCELED)
 			fprintf(stderr, "rescue fix: not applied%s\n",
 				isatty(STDIN_FILENO) ? "" : ": no terminal to ask; give --yes to apply the plan above");
-		else
+		else if (!cli->json)
 			/* Cancelled while a step ran: it was rolled back. */
 			for (size_t i = 0; i < plan->n_actions; i++)
 				if (plan->actions[i].status != RSC_ACTION_PLANNED)
 					printf("  %zu. %-7s %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
 					       plan->actions[i].title, strna(plan->actions[i].result));
 		code = r == -ECANCELED || cli_cancelled() ? EXIT_CANCELLED : EXIT_USAGE;
+		if (cli->json)
+			put_report(s, code);
 		goto out;
 	}
 	/* Verify: look again, from scratch (also after a failed, rolled-back step). */
 	(void)rsc_session_verify(s);
 	code = cli_session_exit_code(s, false);
 	const struct rsc_diagnosis *after = rsc_session_get_verified(s);
-	if (cli->json) {
-		json_object *j = NULL;
-		if (rsc_session_report(s, &j) >= 0) {
-			json_object_object_add(j, "exit_code", json_object_new_int(code));
-			puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-			json_object_put(j);
-		}
-	} else if (after) {
+	if (cli->json)
+		put_report(s, code);
+	else if (after) {
 		printf("\nResult:\n");
 		for (size_t i = 0; i < plan->n_actions; i++)
 			printf("  %zu. %-7s %s: %s\n", i + 1, rsc_action_status_to_string(plan->actions[i].status),
