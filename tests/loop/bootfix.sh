@@ -149,3 +149,30 @@ assert_jq $w/core-after.json '[.findings[] | select(.code | test("bios|grub-core
 "$RESCUE" undo --image $w/c.img > $w/undo4.txt 2>&1 || { cat $w/undo4.txt; fail "undo of the core's repair failed"; }
 [ "$broken3" = "$(mib $w/c.img)" ] || fail "undo did not give back the damaged first MiB"
 echo "ok: a damaged core: found (grub-core-damaged), repaired by grub-install, undone to the damaged bytes"
+
+# --- two disks, the choice ambiguous: nothing written ---
+# /boot moved to a second disk (its partition's bytes copied there, the
+# filesystem's signature wiped on the first), so root is on d1 and /boot
+# on d2; the boot code of both disks zeroed. GRUB could have been started
+# from either: nothing on the disks says which one the BIOS boots from.
+cp --sparse=always $w/good.img $w/d1.img
+boot_start=$(sfdisk -J $w/d1.img | jq '.partitiontable.partitions[0].start')
+boot_size=$(sfdisk -J $w/d1.img | jq '.partitiontable.partitions[0].size')
+truncate -s $(( (boot_start + boot_size) * 512 + 1048576 )) $w/d2.img
+printf 'label: dos\nstart=%s, size=%s, type=83\n' $boot_start $boot_size | sfdisk -q $w/d2.img
+dd if=$w/d1.img of=$w/d2.img bs=512 skip=$boot_start seek=$boot_start count=$boot_size conv=notrunc,sparse status=none
+dd if=/dev/zero of=$w/d1.img bs=512 seek=$boot_start count=128 conv=notrunc status=none
+dd if=/dev/zero of=$w/d1.img bs=440 count=1 conv=notrunc status=none
+[ "$(head -c 440 $w/d2.img | tr -d '\0' | wc -c)" = 0 ] || fail "setup: d2's new boot code is not empty"
+one=$(mib $w/d1.img) two=$(mib $w/d2.img)
+set +e; "$RESCUE" diagnose --image $w/d1.img --image $w/d2.img --json > $w/two.json; rc=$?; set -e
+assert_jq $w/two.json '[.findings[] | select(.code == "bios-boot-code-missing") | .subject] | sort | join(",")' d1.img,d2.img \
+	"negative control: both disks' boot code found missing"
+set +e; "$RESCUE" fix --yes --image $w/d1.img --image $w/d2.img --json > $w/twofix.json; rc=$?; set -e
+jq -c '{outcome, actions: [.plan.actions[] | {kind, status}], next_steps}' $w/twofix.json
+[ $rc -eq 23 ] || fail "two disks, ambiguous: expected 23 (needs a human), got $rc"
+assert_jq $w/twofix.json '[.plan.actions[] | select(.kind == "grub-install-bios")] | length' 0 "no grub-install planned"
+jq -r '.next_steps[]' $w/twofix.json | grep -q "both d[12].img (bios-boot-code-missing) and d[12].img (bios-boot-code-missing) could start this system and neither can now: check in the firmware's setup which disk it boots from" \
+	|| fail "the report does not say what to check"
+[ "$one" = "$(mib $w/d1.img)" ] && [ "$two" = "$(mib $w/d2.img)" ] || fail "a disk was written although the choice was ambiguous"
+echo "ok: two disks, both without boot code: nothing written, exit 23, the report says to check which disk the firmware boots from"
