@@ -829,8 +829,9 @@ static char *esp_loader_dir(const struct diag *g) {
 }
 
 /* Whether the system boots through UEFI GRUB: an ESP in its fstab, and
- * GRUB's x86_64-efi platform or shim installed (a system whose loader files
- * are all gone is still recognised by what its packages left). */
+ * GRUB's x86_64-efi platform, shim or GRUB's stub config on the ESP
+ * installed (a system whose loader files are all gone is still recognised
+ * by what its packages left). */
 static bool uses_uefi_grub(const struct diag *g, const char **ret_esp) {
 	static const char *const evidence[] = {
 		"/usr/lib/grub/x86_64-efi", "/usr/lib/grub/x86_64-efi-signed", "/boot/grub/x86_64-efi",
@@ -846,7 +847,13 @@ static bool uses_uefi_grub(const struct diag *g, const char **ret_esp) {
 	for (size_t i = 0; i < ELEMENTSOF(evidence); i++)
 		if (exists_in_root(g->rootfd, evidence[i]))
 			return true;
-	return false;
+	/* Where the profile says the loaders are files of packages put only
+	 * on the ESP (Fedora, openSUSE: no platform directory under /usr),
+	 * the stub config those packages also put there is what is left of
+	 * them. Elsewhere a stub alone may be a leftover. */
+	char stub[512];
+	return g->profile && profile_get(g->profile, "efi_loader_reinstall") && g->s->esp_grub_cfg && snprintf(stub, sizeof(stub), "%s%s", esp, g->s->esp_grub_cfg) < (int)sizeof(stub) &&
+	       exists_in_root(g->rootfd, stub);
 }
 
 /* What the firmware's boot entries (NVRAM) say about this system's ESP. */
@@ -999,6 +1006,16 @@ static int check_esp_loader(struct diag *g) {
 	bool own = has_grub;
 	const char *fix = "reinstall the system's signed loader chain on the ESP from the system: grub-install "
 			  "--target=x86_64-efi";
+	/* A family whose loaders on the ESP come only from its packages: the
+	 * profile's command that reinstalls them. */
+	_cleanup_free_ char *pkg_fix = NULL;
+	const char *pkgs = g->profile ? profile_get(g->profile, "efi_loader_reinstall") : NULL;
+	if (pkgs && !profile_get(g->profile, "grub_install_efi")) {
+		if (asprintf(&pkg_fix, "reinstall the packages of the system's loaders (network or install medium): %s",
+			     pkgs) < 0)
+			return -ENOMEM;
+		fix = pkg_fix;
+	}
 	/* Booted through UEFI, the firmware's boot entries are known too:
 	 * the own loader helps only through an entry that starts it. */
 	struct nvram nv = {};

@@ -322,6 +322,19 @@ static int plan_grub_install_efi(struct rsc_plan *p, int rootfd, const struct rs
 		if (streq(s->fstab[i].target, "/boot/efi") || streq(s->fstab[i].target, "/efi"))
 			esp = s->fstab[i].target;
 	const char *t = prof ? profile_get(prof, "grub_install_efi") : NULL;
+	/* Where the signed loaders exist only as files of the system's
+	 * packages (nothing under /usr to copy them from), they come back
+	 * only by reinstalling those packages, which this offline medium does
+	 * not carry: the profile names the command for a person. */
+	const char *pkgs = prof ? profile_get(prof, "efi_loader_reinstall") : NULL;
+	if ((!t || !esp) && pkgs) {
+		_cleanup_free_ char *why = NULL;
+		if (asprintf(&why, "this system's loaders on the ESP are files of its packages, which this medium does "
+			     "not carry: with a network connection (or the system's install medium as a package "
+			     "source), in the system (chroot, or a system that boots), run: %s", pkgs) < 0)
+			return -ENOMEM;
+		return unfixed_because(p, f, why);
+	}
 	if (!t || !esp)
 		return unfixed_because(p, f, "this system's profile names no grub-install command for UEFI (its "
 				       "loaders come from packages: reinstall them from a running system)");

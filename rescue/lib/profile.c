@@ -25,7 +25,7 @@ static const char *const profile_keys[] = {
 	"description", "ids", "generator", "initramfs", "rebuild_dracut", "rebuild_initramfs_tools",
 	"rebuild_mkinitcpio", "grub_mkconfig", "grub_cfg_bios", "grub_cfg_efi", "esp_stub", "bls",
 	"relabel", "kernel_package", "grub_install_bios", "grub_install_efi", "grub_install_efi_signed",
-	"grub_install_efi_unsigned", "grub_install_efi_removable",
+	"grub_install_efi_unsigned", "grub_install_efi_removable", "efi_loader_reinstall",
 };
 
 void profile_free(struct profile *p) {

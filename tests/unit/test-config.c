@@ -915,6 +915,40 @@ static void test_esp_loader_gone(void **state) {
 	remove_root(root);
 }
 
+/* Fedora: shim and GRUB on the ESP are files of its packages, with no copy
+ * under /usr to install from; the profile names the reinstall for a
+ * person, and no step is planned. */
+static void test_esp_loader_packages(void **state) {
+	static const char *const fedora_devices[] = { "c4b3a291-8f7e-4d6c-b5a4-93827160f5e4",
+						      "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b", "A1B2-C3D4", NULL };
+	char *root = copy_root("fedora");
+	drop(root, "/boot/efi/EFI/fedora/grubx64.efi");
+	drop(root, "/boot/efi/EFI/fedora/shimx64.efi");
+	drop(root, "/boot/efi/EFI/BOOT/BOOTX64.EFI");
+	struct rsc_diagnosis *d = NULL;
+	struct rsc_plan *p = plan_with(root, fedora_devices, &d);
+	const struct rsc_finding *f = loader_finding(d);
+	assert_non_null(f);
+	assert_int_equal(f->severity, RSC_SEVERITY_ERROR);
+	assert_string_equal(f->subject, "/EFI/fedora");
+	assert_non_null(strstr(f->fix, "dnf reinstall shim-x64 grub2-efi-x64"));
+	assert_int_equal(count_kind(p, RSC_ACTION_GRUB_INSTALL_EFI), 0);
+	assert_true(unfixed_has(p, "esp-loader-missing (/EFI/fedora): this system's loaders on the ESP are files of "
+				   "its packages"));
+	assert_true(unfixed_has(p, "run: dnf reinstall shim-x64 grub2-efi-x64"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	/* Negative control: the loaders there, nothing found. */
+	remove_root(root);
+	root = copy_root("fedora");
+	p = plan_with(root, fedora_devices, &d);
+	assert_null(loader_finding(d));
+	assert_false(unfixed_has(p, "dnf reinstall"));
+	rsc_plan_free(p);
+	rsc_diagnosis_free(d);
+	remove_root(root);
+}
+
 /* Shim without the GRUB it loads is as good as nothing. */
 static void test_esp_loader_shim_alone(void **state) {
 	char *root = uefi_root();
@@ -1251,6 +1285,7 @@ int main(void) {
 		cmocka_unit_test_setup(test_repair_compression_blocks_rebuild, reset),
 		cmocka_unit_test_setup(test_esp_loader_gone, reset),
 		cmocka_unit_test_setup(test_esp_loader_shim_alone, reset),
+		cmocka_unit_test_setup(test_esp_loader_packages, reset),
 		cmocka_unit_test_setup(test_esp_loader_negative, reset),
 		cmocka_unit_test_setup(test_esp_loader_nvram, reset),
 		cmocka_unit_test_setup(test_nvram_entry, reset),
