@@ -84,6 +84,11 @@ scenario_load() {
 	# variable store: a machine whose boot entries were reset), so rescue
 	# sees the firmware's entries in efivarfs.
 	RESCUE_FIRMWARE=bios
+	# BREAK_FIRMWARE=uefi: break.sh runs booted through OVMF (a fresh
+	# variable store), so it can write firmware boot entries (efibootmgr);
+	# the store it leaves is cached beside the broken image and is the
+	# one the negative control and the rescue step start from.
+	BREAK_FIRMWARE=bios
 	AUTO_EXIT=0 AUTO_DRY_EXIT=20 AUTO_KEY="" UNDO_CHECK=0 CMDLINE_AUTO=0 AUTO_TIMES="" AUTO_REPORT_CHECK="" NVRAM_KEEP=0
 	# NEG_ABSENT: a pattern the negative control's serial log must not
 	# hold (for breaks whose failure prints nothing on the serial port).
@@ -94,8 +99,10 @@ scenario_load() {
 }
 
 # scenario_broken NAME: the base image, then the broken image with its
-# negative control (cached); sets BROKEN (the broken image), META (the
-# base's BASE-META values), T_BASE, T_BREAK, T_NEG, NEG_CACHED.
+# negative control (cached); sets BROKEN (the broken image), BROKEN_VARS
+# (with BREAK_FIRMWARE=uefi the variable store the break left, else
+# empty), META (the base's BASE-META values), T_BASE, T_BREAK, T_NEG,
+# NEG_CACHED.
 scenario_broken() {
 	local name=$1 dir=$VM_TOP/scenarios/$1
 	local t0=$SECONDS base bkey key broken verdict meta
@@ -107,11 +114,13 @@ scenario_broken() {
 	key=$(echo "$bkey" | cat - "$dir/break.sh" "$dir/scenario.conf" "$VM_LIB/guest.sh" | sha256sum | cut -c1-16)
 	broken=$VM_CACHE/broken/$name-$key.qcow2
 	verdict=$broken.verdict
+	BROKEN_VARS=""
+	[ "$BREAK_FIRMWARE" = uefi ] && BROKEN_VARS=$broken.vars.fd
 	mkdir -p "$VM_CACHE/broken"
 	T_BASE=$((SECONDS - t0))
 
-	local t1=$SECONDS job
-	if [ -s "$verdict" ] && [ -s "$broken" ]; then
+	local t1=$SECONDS job fw=()
+	if [ -s "$verdict" ] && [ -s "$broken" ] && { [ -z "$BROKEN_VARS" ] || [ -s "$BROKEN_VARS" ]; }; then
 		log "broken image and negative control cached: $(cat "$verdict")"
 		T_BREAK=0 T_NEG=0 NEG_CACHED=yes
 	else
@@ -123,14 +132,19 @@ scenario_broken() {
 		prepare "${meta[@]}" || { echo "FAIL: prepare for $name failed" >&2; return 1; }
 		job=$(make_job "$VM_DIR/break" "$dir/break.sh" "${meta[@]}")
 		JOB_EXTRA=""
-		log "break: running break.sh in the rescue environment"
-		run_job break 600 "$job" $(vdisk "$broken.tmp" qcow2 target)
+		if [ -n "$BROKEN_VARS" ]; then
+			mapfile -t fw < <(ovmf_drives break)
+			[ ${#fw[@]} -eq 4 ] || die "OVMF's firmware files are missing (Debian package ovmf)"
+		fi
+		log "break: running break.sh in the rescue environment${BROKEN_VARS:+ (booted through OVMF)}"
+		run_job break 600 "$job" "${fw[@]}" $(vdisk "$broken.tmp" qcow2 target)
 		local rc=$?
 		if [ $rc -ne 0 ]; then
 			vm_keep_log "break.sh exited $rc"
 			rm -f "$broken.tmp"
 			return 1
 		fi
+		[ -z "$BROKEN_VARS" ] || cp "$VM_DIR/break.vars.fd" "$BROKEN_VARS"
 		mv "$broken.tmp" "$broken"
 		T_BREAK=$((SECONDS - t1))
 		log "break done in ${T_BREAK}s; negative control"
@@ -138,19 +152,19 @@ scenario_broken() {
 		overlay "$broken" "$VM_DIR/neg.qcow2"
 		local savepass=$VM_PASS
 		[ -n "$NEG_PASS" ] && VM_PASS=$NEG_PASS
-		boot_target negative "$VM_DIR/neg.qcow2" "$NEG_TIMEOUT" "${FAIL_PATTERNS[@]}"
+		BOOT_VARS=$BROKEN_VARS boot_target negative "$VM_DIR/neg.qcow2" "$NEG_TIMEOUT" "${FAIL_PATTERNS[@]}"
 		VM_PASS=$savepass
 		rm -f "$VM_DIR/neg.qcow2"
 		T_NEG=$((SECONDS - t2))
 		if [ -n "$NEG_ABSENT" ] && tr -d '\033' < "$VM_LOG" | grep -a -q -E "$NEG_ABSENT"; then
 			vm_keep_log "negative control: '$NEG_ABSENT' appeared on the serial console"
-			rm -f "$broken"
+			rm -f "$broken" "$BROKEN_VARS"
 			return 1
 		fi
 		case $BOOT_RESULT in
 		marker)
 			vm_keep_log "negative control: the broken target reached the marker"
-			rm -f "$broken"
+			rm -f "$broken" "$BROKEN_VARS"
 			return 1 ;;
 		failure) echo "failed to boot as expected: matched '$BOOT_MATCH' after ${BOOT_TIME}s" > "$verdict" ;;
 		timeout) echo "did not reach the marker within ${NEG_TIMEOUT}s (no failure message matched)${NEG_ABSENT:+; no '$NEG_ABSENT' on the serial console ($(wc -c < "$VM_LOG") bytes)}" > "$verdict" ;;
@@ -190,7 +204,8 @@ run_scenario() {
 	fi
 	local fw=()
 	if [ "$RESCUE_FIRMWARE" = uefi ]; then
-		mapfile -t fw < <(ovmf_drives repair)
+		# The boot entries the break left, or none (a fresh store).
+		mapfile -t fw < <(BOOT_VARS=$BROKEN_VARS ovmf_drives repair)
 		[ ${#fw[@]} -eq 4 ] || die "OVMF's firmware files are missing (Debian package ovmf)"
 	fi
 	# UNDO_CHECK: the job undoes the repair after the host froze the

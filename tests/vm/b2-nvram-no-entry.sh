@@ -1,4 +1,0 @@
-#!/bin/bash
-# VM scenario b2-nvram-no-entry: see scenarios/b2-nvram-no-entry/scenario.conf.
-# vm-cost: 210 (seconds, two tests at a time, base image built: tests/run.sh starts the costliest first)
-exec bash "$(dirname "$0")/lib/scenario.sh" b2-nvram-no-entry
