@@ -54,6 +54,18 @@ int bios_disk_read(const char *file, uint64_t offset, const struct bios_referenc
 		r = grub_core_read(core, (size_t)n, m.core_sector, &c);
 		if (r < 0)
 			return r;
+		/* Damaged only where GRUB corrects it at each start: read it as
+		 * GRUB does after that correction, and say how close it came. */
+		unsigned worst = 0, capacity = 0;
+		if (c.state == GRUB_CORE_DAMAGED && ref && ref->core_img &&
+		    grub_core_correct(core, (size_t)n, ref->core_img, ref->core_img_size, &worst, &capacity) > 0) {
+			grub_core_done(&c);
+			r = grub_core_read(core, (size_t)n, m.core_sector, &c);
+			if (r < 0)
+				return r;
+			c.rs_worst = worst;
+			c.rs_capacity = capacity;
+		}
 		/* grub-mkimage's block list starts at sector 2: read the file as
 		 * if it sat at sector 1. */
 		struct grub_core installed = {};

@@ -373,6 +373,48 @@ int grub_core_read(const uint8_t *buf, size_t size, uint64_t lba, struct grub_co
 	return damaged(ret, why);
 }
 
+int grub_core_correct(uint8_t *disk, size_t disk_size, const uint8_t *file, size_t file_size, unsigned *ret_worst,
+		      unsigned *ret_capacity) {
+	*ret_worst = *ret_capacity = 0;
+	if (disk_size < BOOTCODE_SECTOR + DECOMP_HEADER_END || file_size < BOOTCODE_SECTOR + DECOMP_HEADER_END ||
+	    le32(file + BOOTCODE_SECTOR + DECOMP_REDUNDANCY) != 0)
+		return 0;
+	uint32_t redundancy = le32(disk + BOOTCODE_SECTOR + DECOMP_REDUNDANCY);
+	uint64_t end = (uint64_t)(1 + le16(disk + DISKBOOT_LIST + 8)) * BOOTCODE_SECTOR;
+	size_t covered = BOOTCODE_SECTOR + le16(file + BOOTCODE_SECTOR + DECOMP_NO_RS_LENGTH);
+	/* The core fills its sectors exactly: the file, then its parity. */
+	if (redundancy < BOOTCODE_SECTOR || (uint64_t)file_size + redundancy != end || end > disk_size ||
+	    covered >= file_size)
+		return 0;
+	/* The loader code is not covered: apart from what grub-bios-setup
+	 * writes there (the block list, the parity's size, the boot device)
+	 * it must be the file's. */
+	for (size_t i = 0; i < covered; i++) {
+		bool set_up = (i >= DISKBOOT_LIST - DISKBOOT_LIST_ENTRY && i < BOOTCODE_SECTOR) ||
+			      (i >= BOOTCODE_SECTOR + DECOMP_REDUNDANCY && i < BOOTCODE_SECTOR + DECOMP_REDUNDANCY + 4) ||
+			      (i >= BOOTCODE_SECTOR + DECOMP_BOOT_DEVICE && i < BOOTCODE_SECTOR + DECOMP_HEADER_END);
+		if (!set_up && disk[i] != file[i])
+			return 0;
+	}
+	/* Damage running to the end of the data may go on into the parity,
+	 * which there is nothing to compare with: not counted on. */
+	if (disk[file_size - 1] != file[file_size - 1])
+		return 0;
+	unsigned wrong[BOOTCODE_SECTOR] = { 0 }, worst = 0;
+	for (size_t i = covered; i < file_size; i++)
+		if (disk[i] != file[i]) {
+			unsigned *w = &wrong[(i - covered) % BOOTCODE_SECTOR];
+			if (++*w > worst)
+				worst = *w;
+		}
+	*ret_worst = worst;
+	*ret_capacity = redundancy / BOOTCODE_SECTOR / 2;
+	if (worst == 0 || worst > *ret_capacity)
+		return 0;
+	memcpy(disk + covered, file + covered, file_size - covered);
+	return 1;
+}
+
 enum grub_core_match grub_core_compare(const uint8_t *a, size_t a_size, const struct grub_core *ca, const uint8_t *b,
 				       size_t b_size, const struct grub_core *cb) {
 	if (ca->kernel_size != cb->kernel_size || ca->kernel_crc32 != cb->kernel_crc32 ||

@@ -63,6 +63,11 @@ struct grub_core {
 	char *config;           /* an embedded early config, or NULL */
 	char **modules;         /* names of the modules built in (strv), or NULL */
 	size_t n_modules;
+	/* Set by bios_disk_read when the core on the disk is damaged only
+	 * where GRUB's Reed-Solomon parity corrects it at each start: the
+	 * most wrong bytes in one code word, and how many it corrects. The
+	 * core is then read as GRUB reads it after that correction. */
+	unsigned rs_worst, rs_capacity;
 };
 
 /* Reads a core image starting at buf (size bytes), which sits at sector
@@ -73,6 +78,24 @@ struct grub_core {
  * verdict in ret->state, or -ENOMEM. grub_core_done() frees the fields. */
 int grub_core_read(const uint8_t *buf, size_t size, uint64_t lba, struct grub_core *ret);
 void grub_core_done(struct grub_core *c);
+
+/* Whether GRUB corrects, at each start, the damage to the core on a disk
+ * (disk, as read from its first sector: the core, then the parity
+ * grub-bios-setup appends) given the core.img it was made from (file, of
+ * the same build). grub-bios-setup computes Reed-Solomon parity over the
+ * core from the end of its loader code on (the header's no-RS length
+ * after the first sector) and GRUB repairs that part before it
+ * decompresses it; the code words run down the 512-byte rows (byte k of
+ * each row), and each corrects up to half as many wrong bytes as it has
+ * parity rows. The loader code itself is not covered. Returns 1 and puts
+ * the file's bytes into the covered part of disk (what GRUB reads after
+ * its correction) when every wrong byte is in the covered part and no
+ * code word has more than it corrects; 0 when not, or when it cannot be
+ * told (no parity, sizes that do not match file, damage reaching the
+ * parity, which cannot be compared). *ret_worst and *ret_capacity say
+ * the most wrong bytes in one code word and how many it corrects. */
+int grub_core_correct(uint8_t *disk, size_t disk_size, const uint8_t *file, size_t file_size, unsigned *ret_worst,
+		      unsigned *ret_capacity);
 
 enum grub_core_match {
 	GRUB_CORE_SAME,         /* the same GRUB build and the same loader code */

@@ -1185,6 +1185,16 @@ static int check_bios(struct diag *g) {
 			continue;
 		const struct rsc_device *d = &g->scan->devices[disks[i]];
 		unsigned long long at = (unsigned long long)m[i].core_sector;
+		/* GRUB still starts (it corrects this at each start), so it is
+		 * no reason to write to the disk: a warning with the margin. */
+		if (r >= 0 && m[i].code == MBR_CODE_GRUB && c[i].state == GRUB_CORE_INTACT && c[i].rs_worst)
+			r = add(g, RSC_SEVERITY_WARNING, RSC_FINDING_GRUB_CORE_DAMAGED, d->name, fix,
+				"Part of GRUB's core on the disk is damaged, but within what GRUB corrects from the "
+				"parity written after it, at each start: GRUB still starts. More damage there would "
+				"stop it; reinstalling GRUB writes the core whole again.",
+				"%s: the core at sector %llu differs from /boot's core.img of the same build in up to %u "
+				"byte(s) per code word of its Reed-Solomon parity, which corrects %u", d->name, at,
+				c[i].rs_worst, c[i].rs_capacity);
 		if (r >= 0 && m[i].code == MBR_CODE_ZERO && !boots)
 			r = add(g, RSC_SEVERITY_ERROR, RSC_FINDING_BIOS_BOOT_CODE_MISSING, d->name, fix,
 				"The boot code in the disk's first sector is all zeros: the BIOS finds nothing to start.",

@@ -70,8 +70,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			check_core(data + m.core_sector * BOOTCODE_SECTOR, size - m.core_sector * BOOTCODE_SECTOR,
 				   m.core_sector);
 	}
-	if (size > BOOTCODE_SECTOR)
+	if (size > BOOTCODE_SECTOR) {
 		check_core(data + BOOTCODE_SECTOR, size - BOOTCODE_SECTOR, 1);
+		/* GRUB's correction, with the core as its own reference (as far
+		 * as the parity size it claims leaves a file) and with half of
+		 * it: never read or written out of bounds; a correction claimed
+		 * is within what the parity corrects. */
+		size_t n = size - BOOTCODE_SECTOR;
+		uint8_t *disk = malloc(n);
+		if (disk) {
+			for (int k = 0; k < 2; k++) {
+				memcpy(disk, data + BOOTCODE_SECTOR, n);
+				size_t file_n = n / 2;
+				if (k == 0 && n >= 0x214) {
+					uint32_t rs = disk[0x210] | (uint32_t)disk[0x211] << 8 | (uint32_t)disk[0x212] << 16 |
+						      (uint32_t)disk[0x213] << 24;
+					file_n = rs < n ? n - rs : 0;
+				}
+				uint8_t *file = malloc(file_n + 1);
+				if (!file)
+					break;
+				memcpy(file, data + BOOTCODE_SECTOR, file_n);
+				unsigned worst = 0, cap = 0;
+				int r = grub_core_correct(disk, n, file, file_n, &worst, &cap);
+				if (r < 0 || r > 1 || (r == 1 && (worst == 0 || worst > cap)))
+					abort();
+				free(file);
+			}
+			free(disk);
+		}
+	}
 	free(inflated);
 	return 0;
 }
