@@ -31,7 +31,8 @@ static const char fix_usage[] =
 
 /* --json: the session's report, with the exit status, on every way out
  * of an applying run (also when there was nothing to apply or it stopped
- * early): a script reads one JSON document whatever happened. */
+ * early) and of a dry run that made no plan: a script reads one JSON
+ * document whatever happened. */
 static void put_report(rsc_session *s, int code) {
 	json_object *j = NULL;
 	if (rsc_session_report(s, &j) < 0)
@@ -142,7 +143,8 @@ int verb_fix(struct cli *cli, int argc, char **argv) {
 	const struct rsc_diagnosis *before = rsc_session_get_diagnosis(s);
 	if (r < 0 || !plan) {
 		code = cli_session_exit_code(s, dry_run);
-		if (cli->json && !dry_run)
+		/* No plan to print (a dry run's output): the report says why. */
+		if (cli->json)
 			put_report(s, code);
 		goto out;
 	}
