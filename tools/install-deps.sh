@@ -9,12 +9,13 @@ BUILD="build-essential pkg-config clang llvm
  zlib1g-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev liblzo2-dev"
 
 # Real tools the loop and VM tiers drive, and the reference tools the
-# tests and benchmarks compare against.
+# tests and benchmarks compare against. dnsmasq-base, not dnsmasq: the binary
+# for the network boot test, without a service started on this host.
 TOOLS="util-linux fdisk e2fsprogs xfsprogs btrfs-progs dosfstools cryptsetup-bin
  lvm2 mdadm kmod cpio gzip xz-utils zstd lz4 bzip2 lzop squashfs-tools
  mmdebstrap dracut-core os-prober qemu-system-x86 qemu-utils ovmf
  busybox-static hyperfine jq python3 mtools attr tmux
- xorriso grub-common"
+ xorriso grub-common dnsmasq-base"
 
 missing=""
 for p in $BUILD $TOOLS; do
