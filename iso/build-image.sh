@@ -134,8 +134,10 @@ find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPO
 # from a tar archive without them, as the cpio archive had none.
 early=$work/early
 mkdir -p "$early"
+# mksquashfs refuses SOURCE_DATE_EPOCH from the environment together with
+# the explicit times (which say the same): it runs without the variable.
 # shellcheck disable=SC2086 # SQUASHFS_COMP is a compressor and its options
-mksquashfs "$root" "$early/rescue.sqfs" -noappend -quiet -no-progress -no-xattrs \
+env -u SOURCE_DATE_EPOCH mksquashfs "$root" "$early/rescue.sqfs" -noappend -quiet -no-progress -no-xattrs \
 	-comp ${SQUASHFS_COMP:-xz -Xbcj x86} -b "${SQUASHFS_BLOCK:-1M}" \
 	-reproducible -mkfs-time "$SOURCE_DATE_EPOCH" -all-time "$SOURCE_DATE_EPOCH" >/dev/null
 
