@@ -36,14 +36,15 @@ time_boot() {
 	if ! iso_boot "bench-$fw-$mem" "$mem" "$fw" cd "$iso" s; then
 		vm_stop; echo "no menu"; return 0
 	fi
-	# GRUB's "out of memory" (the kernel and initrd do not fit beside the
-	# firmware) ends the wait too: nothing else would follow it.
-	if vm_wait 240 'RESCUE-WIZARD-START tty=ttyS0|error: out of memory|RESCUE-INCOMPLETE|RESCUE-BROKEN|Kernel panic' >/dev/null \
+	# GRUB's "out of memory" or "cannot allocate kernel buffer" (the kernel
+	# and initrd do not fit beside the firmware) ends the wait too: nothing
+	# else would follow it.
+	if vm_wait 240 'RESCUE-WIZARD-START tty=ttyS0|error: out of memory|error: cannot allocate|RESCUE-INCOMPLETE|RESCUE-BROKEN|Kernel panic' >/dev/null \
 		&& grep -a -q 'RESCUE-WIZARD-START tty=ttyS0' "$VM_LOG"; then
 		t=$((SECONDS - VM_START))
 		echo "${t}s (menu at ${ISO_MENU_AT}s)"
-	elif grep -a -q -E 'Kernel panic|No working init|Out of memory|out of memory|RESCUE-INCOMPLETE|RESCUE-BROKEN' "$VM_LOG"; then
-		echo "does not boot: $(grep -a -o -E 'Kernel panic.*|No working init.*|Out of memory.*|error: out of memory.*|RESCUE-INCOMPLETE.*|RESCUE-BROKEN.*' "$VM_LOG" | head -n 1 | tr -d '\r')"
+	elif grep -a -q -E 'Kernel panic|No working init|Out of memory|out of memory|cannot allocate|RESCUE-INCOMPLETE|RESCUE-BROKEN' "$VM_LOG"; then
+		echo "does not boot: $(grep -a -o -E 'Kernel panic.*|No working init.*|Out of memory.*|error: out of memory.*|error: cannot allocate [a-z ]*|RESCUE-INCOMPLETE.*|RESCUE-BROKEN.*' "$VM_LOG" | head -n 1 | tr -d '\r')"
 	else
 		echo "no wizard within 240 s"
 	fi
