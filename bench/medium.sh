@@ -4,8 +4,9 @@
 #   - sizes: the ISO, its kernel and initramfs, the RESCUE partition;
 #   - time from QEMU's start to the wizard (RESCUE-WIZARD-START on ttyS0),
 #     TCG, 512 MiB, booted as a CD on SeaBIOS, OVMF and OVMF with Secure
-#     Boot, and the same on SeaBIOS with less RAM (384, 320, 256 MiB) to
-#     find the least that boots;
+#     Boot, and the same with less RAM (384, 320, 256 MiB) to find the
+#     least that boots (BENCH_MEDIUM_FW="bios uefi secboot" and
+#     BENCH_MEDIUM_MEM="512 384 320 256" choose; BENCH_MEDIUM_MEM="" skips);
 #   - reproducibility: the image and the ISO built twice from the same
 #     inputs (same tree, same SOURCE_DATE_EPOCH), compared byte for byte.
 # BENCH_MEDIUM_REPRO=0 skips the two extra builds (a few minutes).
@@ -23,10 +24,10 @@ iso=$RESCUE_ISO
 echo "== sizes"
 printf '%-28s %6s MB\n' "ISO (all partitions)" "$(( $(stat -c %s "$iso") / 1048576 ))"
 printf '%-28s %6s MB\n' "  kernel" "$(( $(stat -c %s "$RESCUE_KERNEL") / 1048576 ))"
-printf '%-28s %6s MB\n' "  initramfs (zstd)" "$(( $(stat -c %s "$RESCUE_INITRD") / 1048576 ))"
+printf '%-28s %6s MB\n' "  initramfs (squashfs inside)" "$(( $(stat -c %s "$RESCUE_INITRD") / 1048576 ))"
 off=$(iso_part_offset "$iso" 3)
 printf '%-28s %6s MB\n' "  RESCUE partition" "$(( ($(stat -c %s "$iso") - off) / 1048576 ))"
-grep -E '^unpacked|^modules' "$build/rescue-image/manifest.txt" | sed 's/^/  /'
+grep -E '^userland|^modules|^early' "$build/rescue-image/manifest.txt" | sed 's/^/  /'
 
 echo "== QEMU start to the wizard's start on ttyS0 (TCG, -smp $VM_SMP; load average $(cut -d' ' -f1 /proc/loadavg))"
 # time_boot FIRMWARE MEM: seconds to RESCUE-WIZARD-START tty=ttyS0, or why not.
@@ -35,21 +36,24 @@ time_boot() {
 	if ! iso_boot "bench-$fw-$mem" "$mem" "$fw" cd "$iso" s; then
 		vm_stop; echo "no menu"; return 0
 	fi
-	if vm_wait 240 'RESCUE-WIZARD-START tty=ttyS0' >/dev/null; then
+	# GRUB's "out of memory" or "cannot allocate kernel buffer" (the kernel
+	# and initrd do not fit beside the firmware) ends the wait too: nothing
+	# else would follow it.
+	if vm_wait 240 'RESCUE-WIZARD-START tty=ttyS0|error: out of memory|error: cannot allocate|RESCUE-INCOMPLETE|RESCUE-BROKEN|Kernel panic' >/dev/null \
+		&& grep -a -q 'RESCUE-WIZARD-START tty=ttyS0' "$VM_LOG"; then
 		t=$((SECONDS - VM_START))
 		echo "${t}s (menu at ${ISO_MENU_AT}s)"
-	elif grep -a -q -E 'Kernel panic|No working init|Out of memory' "$VM_LOG"; then
-		echo "does not boot: $(grep -a -o -E 'Kernel panic.*|No working init.*|Out of memory.*' "$VM_LOG" | head -n 1 | tr -d '\r')"
+	elif grep -a -q -E 'Kernel panic|No working init|Out of memory|out of memory|cannot allocate|RESCUE-INCOMPLETE|RESCUE-BROKEN' "$VM_LOG"; then
+		echo "does not boot: $(grep -a -o -E 'Kernel panic.*|No working init.*|Out of memory.*|error: out of memory.*|error: cannot allocate [a-z ]*|RESCUE-INCOMPLETE.*|RESCUE-BROKEN.*' "$VM_LOG" | head -n 1 | tr -d '\r')"
 	else
 		echo "no wizard within 240 s"
 	fi
 	vm_stop
 }
-for fw in bios uefi secboot; do
-	printf '%-28s %s\n' "$fw, CD, 512 MiB" "$(time_boot "$fw" 512)"
-done
-for mem in 384 320 256; do
-	printf '%-28s %s\n' "bios, CD, $mem MiB" "$(time_boot bios "$mem")"
+for mem in ${BENCH_MEDIUM_MEM-512 384 320 256}; do
+	for fw in ${BENCH_MEDIUM_FW:-bios uefi secboot}; do
+		printf '%-28s %s\n' "$fw, CD, $mem MiB" "$(time_boot "$fw" "$mem")"
+	done
 done
 
 if [ "${BENCH_MEDIUM_REPRO:-1}" != 0 ]; then

@@ -2,13 +2,17 @@
 # Build the rescue environment's kernel + initramfs pair from Debian packages:
 #   build-image.sh RESCUE-BINARY OUTDIR
 # writes OUTDIR/vmlinuz, OUTDIR/initrd.img and OUTDIR/manifest.txt.
+# The initramfs is small: busybox, the loop, squashfs and overlay modules,
+# the first stage of init (early-init) and /rescue.sqfs, the whole userland
+# as one squashfs image that stays compressed in RAM (docs/medium.md).
+# SQUASHFS_COMP="xz -Xbcj x86" and SQUASHFS_BLOCK=1M choose how it is packed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?usage: build-image.sh RESCUE-BINARY OUTDIR}
 out=${2:?usage: build-image.sh RESCUE-BINARY OUTDIR}
 [ -x "$bin" ] || { echo "build-image: $bin is not an executable" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "build-image: needs root (device nodes, chroot)" >&2; exit 1; }
-for t in cpio zstd depmod; do
+for t in cpio mksquashfs depmod tsort; do
 	command -v $t >/dev/null || { echo "build-image: $t missing: run tools/install-deps.sh" >&2; exit 1; }
 done
 
@@ -45,9 +49,10 @@ awk -F': *' 'NR==FNR { want[$1]=1; next }
 (cd "$mdir" && find kernel -name '*.ko*') | sort > "$work/all"
 comm -23 "$work/all" "$work/keep" | (cd "$mdir" && xargs -r rm -f)
 find "$mdir/kernel" -type d -empty -delete
-# Compressed modules (kmod reads xz) halve the unpacked size, which is what
-# the initramfs costs in RAM.
-find "$mdir/kernel" -name '*.ko' -print0 | xargs -0 -r -n 16 -P "$(nproc)" xz -q -3 --check=crc32
+# Modules stay as Debian ships them (uncompressed, signature appended): the
+# squashfs image compresses them better together than xz does one by one
+# (46.2 against 48.7 MB of image with xz and 1 MiB blocks, 2026-12-03),
+# and only the loaded ones are ever unpacked into RAM.
 depmod -b "$root" "$kver"
 
 {
@@ -115,22 +120,66 @@ mkdir -p "$root/etc/modprobe.d"
 echo "options usb-storage delay_use=0" > "$root/etc/modprobe.d/rescue.conf"
 
 # Reproducible: files written here get the time of SOURCE_DATE_EPOCH
-# (default: the last commit), cpio numbers inodes in order.
+# (default: the last commit); mksquashfs is reproducible by default and
+# sorts directories itself; cpio numbers inodes in order.
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$here" log -1 --format=%ct 2>/dev/null || stat -c %Y "$here/../VERSION")
 fi
-# The archive's last entry: when the kernel runs out of memory unpacking
-# it ("Initramfs unpacking failed"), it boots what it got so far, and init
-# tells the missing end by this file's absence (instead of carrying on
-# with half a userland).
-echo "$(cat "$here/../VERSION" 2>/dev/null || echo 0)" > "$root/.rescue-complete"
 find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-(cd "$root" && { find . -mindepth 1 ! -path ./.rescue-complete | LC_ALL=C sort; echo ./.rescue-complete; } |
-	cpio -o -H newc --quiet --reproducible) \
-	| zstd -q -T0 "-${ZSTD_LEVEL:-9}" > "$out/initrd.img.tmp"
+
+# The userland: one squashfs image. xz with x86 branch filters and 1 MiB
+# blocks was the smallest of xz and zstd at 128 KiB to 1 MiB (measured
+# 2026-12-03, docs/benchmarks.md); every byte of it is RAM on the rescue
+# machine for as long as it runs. No extended attributes: the tree comes
+# from a tar archive without them, as the cpio archive had none.
+early=$work/early
+mkdir -p "$early"
+# mksquashfs refuses SOURCE_DATE_EPOCH from the environment together with
+# the explicit times (which say the same): it runs without the variable.
+# shellcheck disable=SC2086 # SQUASHFS_COMP is a compressor and its options
+env -u SOURCE_DATE_EPOCH mksquashfs "$root" "$early/rescue.sqfs" -noappend -quiet -no-progress -no-xattrs \
+	-comp ${SQUASHFS_COMP:-xz -Xbcj x86} -b "${SQUASHFS_BLOCK:-1M}" \
+	-reproducible -mkfs-time "$SOURCE_DATE_EPOCH" -all-time "$SOURCE_DATE_EPOCH" >/dev/null
+
+# The initramfs around it: busybox (statically linked) for the first stage,
+# and the modules that stage needs to mount the image, in load order (a
+# module's dependencies before it; tsort on modules.dep's pairs).
+mkdir -p "$early/bin" "$early/lib/modules" "$early/dev" "$early/proc" "$early/sys" \
+	"$early/run" "$early/newroot"
+cp "$root/usr/bin/busybox" "$early/bin/busybox"
+for a in sh mount cat sed sleep insmod mkdir losetup cp switch_root; do
+	ln -s busybox "$early/bin/$a"
+done
+mknod -m 600 "$early/dev/console" c 5 1
+awk -F': *' -v want="kernel/drivers/block/loop.ko kernel/fs/squashfs/squashfs.ko kernel/fs/overlayfs/overlay.ko" '
+	BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { need[w[i]] = 1; queue[i] = w[i] } }
+	{ dep[$1] = $2 }
+	END {
+		for (i = 1; i <= n; i++) { m = queue[i]; print m, m
+			c = split(dep[m], d, " ")
+			for (j = 1; j <= c; j++) { print d[j], m; if (!(d[j] in need)) { need[d[j]] = 1; queue[++n] = d[j] } } }
+	}' "$mdir/modules.dep" | tsort > "$work/early.order"
+[ "$(grep -c . "$work/early.order")" -ge 3 ] || { echo "build-image: loop, squashfs or overlay missing from modules.dep" >&2; exit 1; }
+while read -r m; do
+	cp "$mdir/$m" "$early/lib/modules/"
+	basename "$m"
+done < "$work/early.order" > "$early/lib/modules/early.order"
+install -m 0755 "$here/early-init" "$early/init"
+# The archive's last entry: when the kernel runs out of memory unpacking
+# it ("Initramfs unpacking failed"), it boots what it got so far, and
+# early-init tells the missing end (the image cut short) by this file's
+# absence.
+echo "$(cat "$here/../VERSION" 2>/dev/null || echo 0)" > "$early/.rescue-complete"
+find "$early" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+# Not compressed: the image inside is already; compressing the archive
+# again would save about 1 MB (busybox) and cost the kernel the time to
+# run 45 MB that do not shrink through a decompressor.
+(cd "$early" && { find . -mindepth 1 ! -path ./.rescue-complete | LC_ALL=C sort; echo ./.rescue-complete; } |
+	cpio -o -H newc --quiet --reproducible) > "$out/initrd.img.tmp"
 {
 	cat "$work/manifest"
-	echo "unpacked: $(du -sm "$root" | cut -f1) MB"
+	echo "userland: $(du -sm "$root" | cut -f1) MB unpacked, $(du -m "$early/rescue.sqfs" | cut -f1) MB as rescue.sqfs"
+	echo "early modules: $(tr '\n' ' ' < "$early/lib/modules/early.order")"
 } > "$out/manifest.txt"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 mv "$out/initrd.img.tmp" "$out/initrd.img"

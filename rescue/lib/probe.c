@@ -462,6 +462,10 @@ static bool is_candidate_disk(const char *sys_dir, const char *name) {
 		_cleanup_free_ char *node = NULL;
 		if (asprintf(&node, "/dev/%s", name) < 0 || loop_is_transient(node))
 			return false;
+		/* The rescue medium's own squashfs image (iso/early-init): the
+		 * running environment, nothing to find or repair there. */
+		if (loop_is_rescue_image(node))
+			return false;
 	}
 	return true;
 }

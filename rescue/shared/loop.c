@@ -73,12 +73,28 @@ int loop_attach_transient(const char *file, uint64_t offset, uint64_t size, bool
 	return attach(file, offset, size, read_only, true, ret_node);
 }
 
-bool loop_is_transient(const char *node) {
+/* lo_file_name as given when the device was attached: the name stays what
+ * it was even when the file is deleted or out of reach (the rescue image
+ * lives in the initramfs, emptied by switch_root), where sysfs's
+ * backing_file would show another path. */
+static bool loop_name(const char *node, char ret[static LO_NAME_SIZE]) {
 	_cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct loop_info64 info;
 	if (fd < 0 || ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
 		return false;
-	return strncmp((const char *)info.lo_file_name, TRANSIENT_MARK, strlen(TRANSIENT_MARK)) == 0;
+	memcpy(ret, info.lo_file_name, LO_NAME_SIZE);
+	ret[LO_NAME_SIZE - 1] = '\0';
+	return true;
+}
+
+bool loop_is_transient(const char *node) {
+	char name[LO_NAME_SIZE];
+	return loop_name(node, name) && strncmp(name, TRANSIENT_MARK, strlen(TRANSIENT_MARK)) == 0;
+}
+
+bool loop_is_rescue_image(const char *node) {
+	char name[LO_NAME_SIZE];
+	return loop_name(node, name) && strcmp(name, LOOP_RESCUE_IMAGE) == 0;
 }
 
 int loop_wait_detached(const char *node, unsigned timeout_ms) {

@@ -18,6 +18,12 @@ int loop_attach(const char *file, uint64_t offset, uint64_t size, bool read_only
 int loop_attach_transient(const char *file, uint64_t offset, uint64_t size, bool read_only, char **ret_node);
 /* Whether node is a loop device attached by loop_attach_transient(). */
 bool loop_is_transient(const char *node);
+/* The name the rescue medium's first stage gives the loop device that holds
+ * the rescue environment itself (iso/early-init: losetup of this path). */
+#define LOOP_RESCUE_IMAGE "/rescue.sqfs"
+/* Whether node is that device: the running environment, not a disk of the
+ * machine. */
+bool loop_is_rescue_image(const char *node);
 /* Waits up to timeout_ms for node to lose its backing file (detached).
  * Returns 0 when it has, -ETIMEDOUT when not. */
 int loop_wait_detached(const char *node, unsigned timeout_ms);

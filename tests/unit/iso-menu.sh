@@ -49,8 +49,10 @@ done
 grep -q 'console=ttyS0,9600' "$tmp/pxe/serial9600.ipxe" || { echo "FAIL: serial9600 is not at 9600"; exit 1; }
 echo "network menus: $(echo $names) in iPXE and PXELINUX, each vmlinuz with initrd.img, serial at 115200 and 9600"
 img=$top/build/rescue-image/initrd.img
-if [ -f "$img" ] && command -v zstd >/dev/null && command -v cpio >/dev/null; then
-	zstd -dc "$img" | cpio -t --quiet 2>/dev/null > "$tmp/list"
+if [ -f "$img" ] && command -v unsquashfs >/dev/null && command -v cpio >/dev/null; then
+	# The layouts are in the userland, the squashfs image inside the initramfs.
+	(cd "$tmp" && cpio -i --quiet rescue.sqfs < "$img")
+	unsquashfs -l "$tmp/rescue.sqfs" > "$tmp/list"
 	grep -o 'keymaps/i386/.*\.kmap\.gz' "$tmp/list" | sed 's|.*/||; s|\.kmap\.gz$||' | sort -u > "$tmp/maps"
 	missing=$(sed 's/#.*//; /^[[:space:]]*$/d' "$top/iso/keymaps.list" | cut -f1 | while read -r k; do
 		grep -qx -- "$k" "$tmp/maps" || printf '%s ' "$k"; done)

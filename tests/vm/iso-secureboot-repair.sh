@@ -2,10 +2,10 @@
 # VM test iso-secureboot-repair: the rescue medium as a help desk uses it.
 # The ISO, written to a USB stick with the B1 machine's LUKS key file in
 # keys/<LUKS-UUID>.key on its RESCUE partition, boots on OVMF with Secure
-# Boot enforcing and 512 MiB of RAM (ISO_REPAIR_MEM; 384 MiB do not
-# unpack the initramfs under OVMF: "No working init found", and with the
-# smaller initramfs of 2026-12-02 "Initramfs unpacking failed: write
-# error", then "rescue: not found"), and its
+# Boot enforcing and 384 MiB of RAM (ISO_REPAIR_MEM; the medium's target:
+# before the userland became a squashfs image inside the initramfs, 384
+# MiB did not unpack it under OVMF, "Initramfs unpacking failed: write
+# error"), and its
 # "Unattended repair" menu entry
 # (rescue.auto=1) repairs catalogue scenario 2 on B1 (the default kernel's
 # initramfs deleted; root on LVM on LUKS2): unlock under the kernel's
@@ -42,7 +42,7 @@ log "key file keys/$luuid.key on the RESCUE partition (offset $off)"
 work=$VM_DIR/work.qcow2
 overlay "$BROKEN" "$work"
 t0=$SECONDS
-mem=${ISO_REPAIR_MEM:-512} fw=${ISO_REPAIR_FW:-secboot}
+mem=${ISO_REPAIR_MEM:-384} fw=${ISO_REPAIR_FW:-secboot}
 iso_boot repair "$mem" "$fw" usb "$stick" a $(vdisk "$work" qcow2 target) \
 	|| { vm_keep_log "no boot menu"; die "no boot menu on the serial console"; }
 log "boot menu after ${ISO_MENU_AT}s: 'a', the unattended repair, chosen"

@@ -2,8 +2,9 @@
 # VM test iso-wizard-cancel: the repair wizard on a 9600 baud serial
 # console, a repair cancelled while the generator runs, then the same
 # repair to the end, in one boot of the medium. The ISO, written to a USB
-# stick, boots on OVMF (UEFI) with ISO_WIZARD_MEM MiB of RAM (default 512: at 384 the kernel does not
-# unpack the whole initramfs on OVMF, and init stops with RESCUE-INCOMPLETE);
+# stick, boots on OVMF (UEFI) with ISO_WIZARD_MEM MiB of RAM (default 384,
+# the medium's target; with the userland unpacked into RAM, before it
+# became a squashfs image, OVMF needed 512);
 # B2 with catalogue scenario 2 (initramfs-tools, plain ext4 root, the
 # default kernel's initramfs deleted) is attached.
 #  - Line speed: at the boot menu on the serial port, b (serial speed) then
@@ -67,7 +68,7 @@ result_shell() {
 BOOT_LIST='cd /boot && find . -xdev -path ./lost+found -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum; cd /'
 
 t0=$SECONDS
-mem=${ISO_WIZARD_MEM:-512}
+mem=${ISO_WIZARD_MEM:-384}
 # b: the serial speed menu; 9: 9600 baud (the menu comes back at that
 # speed); s: the wizard on ttyS0, now at 9600.
 iso_boot wizard-9600 "$mem" uefi usb "$stick" b $(vdisk "$work" qcow2 target) \
