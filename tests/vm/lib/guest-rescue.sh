@@ -29,12 +29,15 @@ sys_close() {
 in_sys() { rescue chroot -- "$@"; }
 
 # assert_released: no device-mapper device, no mount of a target disk and
-# no loop device is left behind.
+# no loop device is left behind. The rescue environment's own image (the
+# loop device the medium's first stage attached for /rescue.sqfs, and its
+# mount) is the running system, not something rescue opened.
 assert_released() {
-	local left=""
+	local left="" own
+	own=$(losetup -a 2>/dev/null | grep -F '(/rescue.sqfs' | cut -d: -f1 | head -n 1)
 	left+=$(dmsetup ls 2>/dev/null | grep -v '^No devices found' || true)
-	left+=$(grep -E '^/dev/(vd|mapper|dm-|loop)' /proc/mounts || true)
-	left+=$(losetup -a 2>/dev/null || true)
+	left+=$(grep -E '^/dev/(vd|mapper|dm-|loop)' /proc/mounts | grep -v -F "${own:-/nonexistent} " || true)
+	left+=$(losetup -a 2>/dev/null | grep -v -F "${own:-/nonexistent}:" || true)
 	if [ -n "$left" ]; then
 		echo "assert_released: still in use after rescue umount:" >&2
 		echo "$left" >&2
