@@ -201,19 +201,6 @@ wait_served() {
 	done
 }
 
-# wait_for NAME TIMEOUT REGEX WHAT: REGEX on the serial console; fail at once
-# on a loader's failure or when QEMU exits.
-wait_for() {
-	local name=$1 timeout=$2 re=$3 what=$4 r
-	r=$(vm_wait "$timeout" "$re" "$FAILED")
-	case $?:$r in
-	0:1) return 0 ;;
-	0:2) vm_keep_log "$name: $what: the boot failed: $(grep -a -o -E -- "$FAILED" "$VM_LOG" | head -n 1 | tr -d '\r')" ;;
-	1:*) vm_keep_log "$name: no $what within ${timeout}s" ;;
-	*) vm_keep_log "$name: QEMU exited before $what" ;;
-	esac
-	return 1
-}
 
 # wizard_started NAME: the wizard's start on ttyS0 (sets WIZARD_AT) with init
 # saying there is no RESCUE partition, and every file of the boot served.

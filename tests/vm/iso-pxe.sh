@@ -59,19 +59,6 @@ net_boot() {
 		-netdev "user,id=n0,tftp=$tftp,bootfile=$bootfile" -device "virtio-net-pci,netdev=n0,bootindex=0$rom"
 }
 
-# wait_for NAME TIMEOUT REGEX WHAT: wait for REGEX on the serial console;
-# fail at once on a loader's failure or when QEMU exits.
-wait_for() {
-	local name=$1 timeout=$2 re=$3 what=$4 r
-	r=$(vm_wait "$timeout" "$re" "$FAILED")
-	case $?:$r in
-	0:1) return 0 ;;
-	0:2) vm_keep_log "$name: $what: the boot failed: $(grep -a -o -E -- "$FAILED" "$VM_LOG" | head -n 1 | tr -d '\r')" ;;
-	1:*) vm_keep_log "$name: no $what within ${timeout}s" ;;
-	*) vm_keep_log "$name: QEMU exited before $what" ;;
-	esac
-	return 1
-}
 
 # reached NAME CHECK...: the wizard's start on ttyS0 (sets WIZARD_AT), and
 # each CHECK regex in the serial log.

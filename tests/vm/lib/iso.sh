@@ -77,3 +77,18 @@ iso_part_offset() {
 	[ -n "$start" ] || return 1
 	echo $((start * 512))
 }
+
+# wait_for NAME TIMEOUT REGEX WHAT: waits for REGEX on the serial console of
+# the running guest; on a match of the caller's $FAILED, a timeout or QEMU's
+# exit, keeps the log with the reason and returns 1.
+wait_for() {
+	local name=$1 timeout=$2 re=$3 what=$4 r
+	r=$(vm_wait "$timeout" "$re" "$FAILED")
+	case $?:$r in
+	0:1) return 0 ;;
+	0:2) vm_keep_log "$name: $what: the boot failed: $(grep -a -o -E -- "$FAILED" "$VM_LOG" | head -n 1 | tr -d '\r')" ;;
+	1:*) vm_keep_log "$name: no $what within ${timeout}s" ;;
+	*) vm_keep_log "$name: QEMU exited before $what" ;;
+	esac
+	return 1
+}
