@@ -147,7 +147,7 @@ env -u SOURCE_DATE_EPOCH mksquashfs "$root" "$early/rescue.sqfs" -noappend -quie
 mkdir -p "$early/bin" "$early/lib/modules" "$early/dev" "$early/proc" "$early/sys" \
 	"$early/run" "$early/newroot"
 cp "$root/usr/bin/busybox" "$early/bin/busybox"
-for a in sh mount cat sed sleep insmod mkdir losetup cp switch_root; do
+for a in sh mount cat sed sleep insmod mkdir losetup cp ln switch_root; do
 	ln -s busybox "$early/bin/$a"
 done
 mknod -m 600 "$early/dev/console" c 5 1
