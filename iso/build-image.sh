@@ -5,7 +5,8 @@
 # The initramfs is small: busybox, the loop, squashfs and overlay modules,
 # the first stage of init (early-init) and /rescue.sqfs, the whole userland
 # as one squashfs image that stays compressed in RAM (docs/medium.md).
-# SQUASHFS_COMP="xz -Xbcj x86" and SQUASHFS_BLOCK=1M choose how it is packed.
+# SQUASHFS_COMP="zstd -Xcompression-level 19" and SQUASHFS_BLOCK=256K
+# choose how it is packed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?usage: build-image.sh RESCUE-BINARY OUTDIR}
@@ -127,10 +128,13 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 fi
 find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
-# The userland: one squashfs image. xz with x86 branch filters and 1 MiB
-# blocks was the smallest of xz and zstd at 128 KiB to 1 MiB (measured
-# 2026-12-03, docs/benchmarks.md); every byte of it is RAM on the rescue
-# machine for as long as it runs. No extended attributes: the tree comes
+# The userland: one squashfs image. zstd at level 19 in 256 KiB blocks:
+# every program the boot starts is read, and unpacked, from it. xz with
+# x86 branch filters in 1 MiB blocks is 9.7 MB smaller (every byte of the
+# image is RAM for as long as the environment runs), but unpacking its
+# blocks held the boot back by 3.3 to 4 s under TCG, and a file's first
+# read unpacks a whole block; zstd unpacks several times faster
+# (docs/benchmarks.md, 2026-12-03). No extended attributes: the tree comes
 # from a tar archive without them, as the cpio archive had none.
 early=$work/early
 mkdir -p "$early"
@@ -138,7 +142,7 @@ mkdir -p "$early"
 # the explicit times (which say the same): it runs without the variable.
 # shellcheck disable=SC2086 # SQUASHFS_COMP is a compressor and its options
 env -u SOURCE_DATE_EPOCH mksquashfs "$root" "$early/rescue.sqfs" -noappend -quiet -no-progress -no-xattrs \
-	-comp ${SQUASHFS_COMP:-xz -Xbcj x86} -b "${SQUASHFS_BLOCK:-1M}" \
+	-comp ${SQUASHFS_COMP:-zstd -Xcompression-level 19} -b "${SQUASHFS_BLOCK:-256K}" \
 	-reproducible -mkfs-time "$SOURCE_DATE_EPOCH" -all-time "$SOURCE_DATE_EPOCH" >/dev/null
 
 # The initramfs around it: busybox (statically linked) for the first stage,
