@@ -33,11 +33,22 @@ printf '%-28s %6s MB\n' "  RESCUE partition" "$(( ($(stat -c %s "$iso") - off) /
 grep -E '^userland|^modules|^early' "$build/rescue-image/manifest.txt" | sed 's/^/  /'
 
 echo "== QEMU start to the wizard's start on ttyS0 (TCG, -smp $VM_SMP; load average $(cut -d' ' -f1 /proc/loadavg))"
+# cpu_ticks: the host's total and stolen CPU ticks (/proc/stat): on a
+# shared host the hypervisor's steal slows a TCG guest as much as load does.
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9; exit }' /proc/stat; }
+# steal_since "TOTAL STEAL": percent of the host's CPU time stolen since.
+steal_since() {
+	local t0 s0 t1 s1
+	read -r t0 s0 <<< "$1"
+	read -r t1 s1 <<< "$(cpu_ticks)"
+	awk -v t="$((t1 - t0))" -v s="$((s1 - s0))" 'BEGIN { printf "%.0f", (t > 0 ? 100 * s / t : 0) }'
+}
 # since T0: seconds from T0 (an $EPOCHREALTIME) to now, one decimal.
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 # time_boot FIRMWARE MEM: seconds to RESCUE-WIZARD-START tty=ttyS0, or why not.
 time_boot() {
-	local fw=$1 mem=$2 t t0=$EPOCHREALTIME
+	local fw=$1 mem=$2 t t0=$EPOCHREALTIME c0
+	c0=$(cpu_ticks)
 	if ! iso_boot "bench-$fw-$mem" "$mem" "$fw" cd "$iso" s; then
 		vm_stop; echo "no menu"; return 0
 	fi
@@ -59,7 +70,7 @@ time_boot() {
 			fi
 			sleep 0.1
 		done
-		echo "first screen ${screen} (menu at ${ISO_MENU_AT}s, wizard started at ${t}s)"
+		echo "first screen ${screen} (menu at ${ISO_MENU_AT}s, wizard started at ${t}s; host CPU stolen $(steal_since "$c0")%)"
 	elif grep -a -q -E 'Kernel panic|No working init|Out of memory|out of memory|cannot allocate|RESCUE-INCOMPLETE|RESCUE-BROKEN' "$VM_LOG"; then
 		echo "does not boot: $(grep -a -o -E 'Kernel panic.*|No working init.*|Out of memory.*|error: out of memory.*|error: cannot allocate [a-z ]*|RESCUE-INCOMPLETE.*|RESCUE-BROKEN.*' "$VM_LOG" | head -n 1 | tr -d '\r')"
 	else
