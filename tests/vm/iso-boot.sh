@@ -13,7 +13,7 @@
 # some 100 s of the tier and checked less.
 # each time through the boot menu on the serial console (its "s" entry:
 # the wizard on ttyS0), and the wizard answers a key. Where the image has no
-# wizard yet ('rescue tui --help' fails in it), init starts a shell instead
+# rescue program (or with rescue.shell=1), init starts a shell instead
 # and says so (RESCUE-WIZARD-START ... mode=shell); the test then checks
 # that the shell answers, and checks the firmware state from it.
 # vm-cost: 300 (seconds under load: three boots of the ISO, 60-170 s each; the ISO built by make when missing)
