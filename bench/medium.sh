@@ -15,6 +15,8 @@
 # BENCH_MEDIUM_REPRO=0 skips the two extra builds (a few minutes).
 # The full repair in 384 MiB with Secure Boot is tests/vm/iso-secureboot-repair.sh.
 set -euo pipefail
+# A decimal point in $EPOCHREALTIME whatever the caller's locale.
+LC_NUMERIC=C
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$src/${RESCUE_BUILD:-build}
 export RESCUE_SRC=$src RESCUE_PLAIN=$build/rescue

@@ -35,7 +35,6 @@ boot() {
 	grep -a -q 'nothing was run; powering off' "$VM_LOG" \
 		|| { vm_keep_log "$name: no word of the power off"; return 1; }
 	log "$name: $(grep -a -o "$marker[^$(printf '\r')]*" "$VM_LOG" | head -n 1)"
-	vm_stop
 }
 
 fails=0
@@ -46,11 +45,13 @@ head -c 1048576 /dev/urandom > "$VM_DIR/over/rescue.sqfs"
 (cd "$VM_DIR/over" && echo rescue.sqfs | cpio -o -H newc --quiet) > "$VM_DIR/over.cpio"
 cat "$RESCUE_INITRD" "$VM_DIR/over.cpio" > "$VM_DIR/broken.img"
 boot broken "$VM_DIR/broken.img" 'RESCUE-BROKEN: ' || fails=$((fails + 1))
+vm_stop
 
 # 2. The initrd cut at half its length: inside the image, which fills most
 # of the archive, so /.rescue-complete (the last entry) never arrives.
 head -c $(( $(stat -c %s "$RESCUE_INITRD") / 2 )) "$RESCUE_INITRD" > "$VM_DIR/short.img"
 boot short "$VM_DIR/short.img" 'RESCUE-INCOMPLETE: ' || fails=$((fails + 1))
+vm_stop
 
 [ "$fails" -eq 0 ] || die "$fails of 2 damaged media were not refused as they must be"
 echo "damaged media refused: RESCUE-BROKEN and RESCUE-INCOMPLETE, nothing run, powered off"
