@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -205,9 +206,31 @@ int efi_boot_entries_read(const char *dir, struct efi_boot_entry **ret, size_t *
 
 #define EFIVARFS_MAGIC 0xde5e81e4
 
+/* Mounts efivarfs on its usual place when the system was booted through
+ * UEFI and nothing is mounted there yet. The rescue medium leaves this to
+ * the first reader: mounting reads every variable, and with Secure Boot
+ * firmware each read traps into SMM (over a second of its boot under
+ * QEMU), while most runs never look. Failure (no privilege, a kernel
+ * without efivarfs) leaves the directory empty, which reads as no entries,
+ * as before. Once per process. */
+static void efi_vars_mount(const char *dir) {
+	static bool tried;
+	struct statfs sf;
+	if (tried)
+		return;
+	tried = true;
+	if (access("/sys/firmware/efi", F_OK) < 0 || statfs(dir, &sf) < 0 ||
+	    (unsigned long)sf.f_type == EFIVARFS_MAGIC)
+		return;
+	(void)mount("efivarfs", dir, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
 const char *efi_vars_dir(void) {
 	const char *d = secure_getenv("RESCUE_EFIVARS_DIR");
-	return d && *d ? d : "/sys/firmware/efi/efivars";
+	if (d && *d)
+		return d;
+	efi_vars_mount("/sys/firmware/efi/efivars");
+	return "/sys/firmware/efi/efivars";
 }
 
 bool efi_vars_writable(const char *dir) {

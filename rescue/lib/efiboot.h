@@ -36,7 +36,9 @@ int efi_boot_entries_read(const char *dir, struct efi_boot_entry **ret, size_t *
 void efi_boot_entries_free(struct efi_boot_entry *e, size_t n);
 
 /* The directory of the firmware's variables: $RESCUE_EFIVARS_DIR (tests
- * only: a made-up store), else /sys/firmware/efi/efivars. */
+ * only: a made-up store), else /sys/firmware/efi/efivars, with efivarfs
+ * mounted there on the first call when it is not yet (booted through
+ * UEFI, run as root). */
 const char *efi_vars_dir(void);
 /* Whether variables can be written there: efivarfs mounted read-write
  * (for a made-up store: unless $RESCUE_EFIVARS_READONLY is 1). */

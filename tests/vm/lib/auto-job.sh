@@ -31,6 +31,8 @@ bad() { echo "AUTO-JOB FAILED: $*" >&2; job_exit 1; }
 efivars_manifest() {
 	local d=/sys/firmware/efi/efivars f
 	[ -d "$d" ] || return 0
+	# The rescue medium leaves the mount to its first reader.
+	mountpoint -q "$d" || mount -t efivarfs efivarfs "$d" || return 0
 	for f in "$d"/Boot[0-9A-F][0-9A-F][0-9A-F][0-9A-F]-* "$d"/BootOrder-*; do
 		[ -e "$f" ] && echo "$(sha256sum < "$f" | cut -c1-64) $(basename "$f")"
 	done
