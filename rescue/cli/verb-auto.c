@@ -109,6 +109,8 @@ int verb_auto(struct cli *cli, int argc, char **argv) {
 		.read_write = !dry_run,
 		.dry_run = dry_run,
 		.assume_yes = true,
+		/* On the rescue medium: its RESCUE partition's journals/. */
+		.journal_copy = secure_getenv("RESCUE_JOURNAL_DIR"),
 	};
 	rsc_session *s = NULL;
 	r = rsc_session_new(cli->ctx, &so, &s);

@@ -35,7 +35,7 @@
 struct rsc_session {
 	rsc_context *ctx;
 	char **images;
-	char *want_system, *target_req, *key_file, *mounted_at;
+	char *want_system, *target_req, *key_file, *mounted_at, *journal_copy;
 	char **unlock_devices;
 	unsigned tries, n_unlocked;
 	bool read_write, dry_run, assume_yes, no_devices, shared_journal;
@@ -148,6 +148,8 @@ int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rs
 	if (r >= 0)
 		r = dup_opt(&s->key_file, opts->key_file);
 	if (r >= 0)
+		r = dup_opt(&s->journal_copy, opts->journal_copy);
+	if (r >= 0)
 		r = dup_opt(&s->mounted_at, opts->mounted_at);
 	/* Without a target of the caller's, the session keeps an undo journal
 	 * of its own, so teardown undoes exactly what it did. */
@@ -197,6 +199,7 @@ rsc_session *rsc_session_free(rsc_session *s) {
 	free(s->want_system);
 	free(s->target_req);
 	free(s->key_file);
+	free(s->journal_copy);
 	free(s->mounted_at);
 	free(s->target);
 	free(s->system_id);
@@ -665,6 +668,61 @@ int rsc_session_plan(rsc_session *s) {
 	return phase_end(s, RSC_PHASE_PLAN, r < 0 ? r : s->plan->n_actions ? 0 : 1);
 }
 
+/* The journal's own files, small text: the backups stay on the system,
+ * where undo needs them. */
+static const char *const journal_copied[] = { "manifest", "log", "state" };
+
+/* A copy of the repair journal's record (what changed, the commands'
+ * output) in a new directory under the journal_copy option, the rescue
+ * medium's journals/: it survives a system that no longer mounts. Where
+ * nothing can be written the repair stands, and the log says so. */
+static void copy_journal(rsc_session *s) {
+	const char *j = s->plan ? s->plan->journal : NULL;
+	struct stat st;
+	if (!s->journal_copy || !j)
+		return;
+	_cleanup_free_ char *base = realpath(s->journal_copy, NULL);
+	if (!base && errno == ENOENT) {
+		/* The medium's link to a writable partition, when it has none. */
+		log_info(s->ctx, "The repair journal was not copied: %s is not there", s->journal_copy);
+		return;
+	}
+	if (!base || stat(base, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_warning(s->ctx, "The repair journal was not copied: %s is not a directory", s->journal_copy);
+		return;
+	}
+	_cleanup_free_ char *dest = NULL;
+	if (asprintf(&dest, "%s/%s", base, strrchr(j, '/') ? strrchr(j, '/') + 1 : j) < 0)
+		return;
+	_cleanup_close_ int root = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int src = root >= 0 ? open_in_root(root, j, O_RDONLY | O_DIRECTORY) : -EBADF;
+	int r = src < 0 ? src : mkdir(dest, 0700) < 0 && errno != EEXIST ? negative_errno() : 0;
+	_cleanup_close_ int dfd = r >= 0 ? open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (r >= 0 && dfd < 0)
+		r = negative_errno();
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(journal_copied); i++) {
+		_cleanup_free_ char *text = NULL;
+		size_t n = 0;
+		r = read_file_in_root(src, journal_copied[i], 1 << 20, &text, &n);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		_cleanup_close_ int fd = r < 0 ? -1 : openat(dfd, journal_copied[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (r >= 0 && (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) < 0))
+			r = negative_errno();
+	}
+	if (r >= 0) {
+		_cleanup_close_ int fd = openat(dfd, "SOURCE", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || dprintf(fd, "%s %s\n", strempty(s->system_id), j) < 0 || fsync(fd) < 0)
+			r = negative_errno();
+	}
+	if (r < 0)
+		log_warning_errno(s->ctx, r, "The repair journal %s was not copied to %s: %m", j, dest);
+	else
+		log_notice(s->ctx, "repair journal %s copied to %s", j, dest);
+}
+
 int rsc_session_apply(rsc_session *s) {
 	if (!s->plan)
 		return -ESTALE;
@@ -703,6 +761,7 @@ int rsc_session_apply(rsc_session *s) {
 	phase_begin(s, RSC_PHASE_APPLY);
 	r = rsc_plan_apply(s->ctx, s->plan, s->target);
 	s->applied = r;
+	copy_journal(s);
 	s->outcome = r == -ECANCELED ? RSC_OUTCOME_CANCELLED : r < 0 ? RSC_OUTCOME_REPAIR_FAILED : RSC_OUTCOME_NONE;
 	/* A failed step was rolled back by apply; the phase failed, the
 	 * session goes on to verify what is there now. */

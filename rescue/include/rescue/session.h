@@ -86,6 +86,10 @@ struct rsc_session_options {
 	 * private one), so that rsc_session_keep() can leave the volumes,
 	 * groups and mounts up for later commands. */
 	bool shared_journal;
+	/* After apply: the repair journal's manifest, log and state copied
+	 * into a new directory here (the rescue medium's journals/), named as
+	 * the journal is. NULL: no copy. */
+	const char *journal_copy;
 };
 
 int rsc_session_new(rsc_context *ctx, const struct rsc_session_options *opts, rsc_session **ret);
