@@ -662,22 +662,28 @@ int tui_do_undo(struct tui *t) {
 }
 
 /* Reports go to the medium's report partition when it is mounted, else
- * to root's home; the person can type any other path. */
-static const char *report_dir(void) {
+ * to root's home; the person can type any other path. On the medium
+ * $RESCUE_REPORT_DIR is a link init points at the RESCUE partition's
+ * reports/ (or at RAM) once it has found it, after the wizard started: the
+ * place it leads to is what the person sees. */
+static char *report_dir(void) {
 	const char *d = getenv("RESCUE_REPORT_DIR");
 	struct stat st;
-	if (d && *d)
-		return d;
+	if (d && *d) {
+		char *real = realpath(d, NULL);
+		return real ? real : strdup(d);
+	}
 	if (stat("/run/rescue/reports", &st) == 0 && S_ISDIR(st.st_mode))
-		return "/run/rescue/reports";
-	return "/root";
+		return strdup("/run/rescue/reports");
+	return strdup("/root");
 }
 
 int tui_do_save(struct tui *t, enum tui_input_purpose what) {
 	const struct rsc_system *s = rsc_session_get_system(S(t));
+	_cleanup_free_ char *dir = report_dir();
 	t->overlay = OVERLAY_INPUT;
 	t->input_purpose = what;
-	snprintf(t->input, sizeof(t->input), "%s/rescue-%s.%s", report_dir(), s ? s->id : "session",
+	snprintf(t->input, sizeof(t->input), "%s/rescue-%s.%s", dir ? dir : "/root", s ? s->id : "session",
 		 what == INPUT_REPORT ? "json" : "sh");
 	t->input_len = strlen(t->input);
 	return KEY_REDRAW;

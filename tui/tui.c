@@ -1203,6 +1203,15 @@ int tui_run(rsc_context *ctx, const struct rsc_session_options *so, const struct
 	bool quit_requested = false, teardown_started = false;
 	draw(t);
 	t->drawn_generation = t->m.generation;
+	/* The rescue medium holds its device probing back until the first
+	 * screen is up (a small VM has one CPU: the person sees the screen
+	 * sooner, and the disks are wanted only later): tell it. */
+	const char *drawn = getenv("RESCUE_DRAWN");
+	if (drawn && *drawn && !o->headless) {
+		int fd = open(drawn, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
 	while (!t->quit) {
 		if (got_signal) {
 			int sig = got_signal;
@@ -1228,7 +1237,11 @@ int tui_run(rsc_context *ctx, const struct rsc_session_options *so, const struct
 		}
 		pthread_mutex_lock(&t->m.lock);
 		unsigned gen = t->m.generation;
+		bool all = t->m.redraw_all;
+		t->m.redraw_all = false;
 		pthread_mutex_unlock(&t->m.lock);
+		if (all)
+			clearok(curscr, TRUE);
 		if (gen != t->drawn_generation || changed) {
 			t->drawn_generation = gen;
 			draw(t);

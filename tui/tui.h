@@ -52,6 +52,7 @@ struct tui_model {
 	pthread_mutex_t lock;
 	pthread_cond_t answered_cond;
 	unsigned generation;            /* bumped on every change the UI must show */
+	bool redraw_all;                /* others wrote to the terminal: draw every cell again */
 
 	/* The worker. */
 	pthread_t thread;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "tui.h"
@@ -181,6 +182,45 @@ static int sample_question(struct tui_model *m) {
 	return result;
 }
 
+/* On the rescue medium the wizard starts while udev is still probing the
+ * machine's disks (two seconds and more under QEMU), so that its first
+ * screen comes up that much sooner. Init names a file in
+ * $RESCUE_DEVICES_READY that it creates once the devices have settled and
+ * the RESCUE partition is mounted; discovery waits for it (at most
+ * DEVICES_WAIT_S, then scans what is there) so that the first scan sees
+ * every disk. Init's last lines went to the same console meanwhile: once
+ * the file is there the screen is drawn again in full (also when it was
+ * there at the first look, which may come after the first screen). */
+#define DEVICES_WAIT_S 60
+static int wait_for_devices(struct tui_model *m) {
+	const char *f = getenv("RESCUE_DEVICES_READY");
+	if (!f || !*f)
+		return 0;
+	for (unsigned i = 0; access(f, F_OK) < 0; i++) {
+		if (on_cancel(m))
+			return -ECANCELED;
+		if (i == DEVICES_WAIT_S * 10) {
+			on_log(m, RSC_LOG_WARNING, "the devices did not settle within a minute: looking at those there are");
+			break;
+		}
+		if (i % 10 == 0) {
+			struct rsc_progress p = {
+				.phase = RSC_PHASE_DISCOVER,
+				.fraction = -1,
+				.elapsed = i / 10.0,
+				.what = "waiting for the machine's disks to appear",
+			};
+			on_progress(m, &p);
+		}
+		usleep(100 * 1000);
+	}
+	pthread_mutex_lock(&m->lock);
+	m->redraw_all = true;
+	model_changed(m);
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
 static int run_job(struct tui_model *m, enum tui_job job) {
 	rsc_session *s = m->session;
 	int r = 0;
@@ -188,6 +228,8 @@ static int run_job(struct tui_model *m, enum tui_job job) {
 	case JOB_NONE:
 		return 0;
 	case JOB_DISCOVER:
+		if ((r = wait_for_devices(m)) < 0)
+			return r;
 		return rsc_session_discover(s);
 	case JOB_UNLOCK:
 		return rsc_session_unlock(s);

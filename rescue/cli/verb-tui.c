@@ -114,17 +114,23 @@ int verb_tui(struct cli *cli, int argc, char **argv) {
 		to.basic = 0;
 	to.explain = cli->explain;
 	so.images = cli->images;
+	/* On the rescue medium: its RESCUE partition's journals/. */
+	so.journal_copy = secure_getenv("RESCUE_JOURNAL_DIR");
 	int r = cli_setup(cli);
 	if (r < 0)
 		return cli_exit_code(r);
 
 	/* The phases run in a worker thread, and a mount namespace made there
 	 * would be that thread's alone: make the private one here, before any
-	 * thread exists, with a directory of our own as the target. */
+	 * thread exists, with a directory of our own as the target. A slave
+	 * of the machine's: what is mounted outside after we start still
+	 * shows here (on the rescue medium, init mounts the RESCUE partition
+	 * while the wizard's first screen is up, where / is shared), and
+	 * nothing mounted here ever shows outside. */
 	char target[] = "/tmp/rescue-tui.XXXXXX";
 	bool private = false;
 	if (!so.mounted_at && !so.target && geteuid() == 0) {
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 || !mkdtemp(target)) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 || !mkdtemp(target)) {
 			perror("rescue tui: cannot prepare a private mount");
 			return EXIT_FAILURE_;
 		}

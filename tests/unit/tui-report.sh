@@ -38,3 +38,28 @@ grep -q '^# == discover ==' "$t" || fail "no discover section"
 grep -q '^# == plan ==' "$t" || { cat "$t"; fail "no plan section"; }
 grep -q 'update-initramfs' "$t" || { cat "$t"; fail "the transcript does not name the system's generator"; }
 echo "ok: transcript saved: $(grep -c '^# ==' "$t") phases, $(grep -vc '^#' "$t") command lines"
+
+# On the rescue medium the wizard starts before the disks have settled:
+# its search for systems waits for the file named in RESCUE_DEVICES_READY,
+# and the report directory is a link made meanwhile. Here the system (the
+# fixture root) and the link appear only after a second, then the file:
+# a wizard that did not wait would find no system.
+late=$tmp/late
+mkdir "$late"
+cat > "$late/keys" <<'KEYS'
+Enter Enter Enter Enter
+wait
+Tab Tab Tab Tab Tab
+dump result
+s
+dump save-report
+KEYS
+mkdir "$late/reports"
+( sleep 1; cp -a "$src/tests/fixtures/roots/debian" "$late/root"; ln -s "$late/reports" "$late/link"; : > "$late/ready" ) &
+RESCUE_DEVICES_READY=$late/ready RESCUE_REPORT_DIR=$late/link RESCUE_CMDLINE=/dev/null \
+	"$RESCUE" tui --headless --keys "$late/keys" --dump "$late" --root "$late/root" --no-devices || fail "exit $? (waiting for devices)"
+wait
+grep -q "9/9 Result" "$late/result.txt" || { cat "$late/result.txt"; fail "waiting for devices: not on the Result step"; }
+grep -q "Path: $late/reports/rescue-debian-12.json" "$late/save-report.txt" \
+	|| { cat "$late/save-report.txt"; fail "the report path is not where the link leads"; }
+echo "ok: the wizard waited for the devices, then found the system; the report goes where the link leads"

@@ -53,13 +53,17 @@ check_console() {
 		done
 		[ "$(stat -c %s "$VM_LOG")" -gt "$before" ] || { vm_keep_log "$name: the wizard did not answer a key"; return 1; }
 		log "$name: the wizard started on ttyS0 after ${WIZARD_AT}s and answered a key"
+		# The wizard starts before the devices have settled: init's lines
+		# about the medium come later, up to RESCUE-READY.
+		vm_wait 60 'RESCUE-READY' >/dev/null || { vm_keep_log "$name: init did not finish (no RESCUE-READY)"; return 1; }
 	elif [ "$mode" = shell ]; then
 		vm_wait 30 'RESCUE-READY' >/dev/null || { vm_keep_log "$name: no RESCUE-READY"; return 1; }
 		sleep 1
 		vm_type 'echo ANSWER-$((6*7))'
 		vm_wait 30 'ANSWER-42' >/dev/null || { vm_keep_log "$name: the shell on ttyS0 did not answer"; return 1; }
 		# The firmware and kernel state, read from inside.
-		vm_type 'echo "INSIDE SB=$(od -An -t u1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | awk "{print \$NF}") LOCKDOWN=$(cat /sys/kernel/security/lockdown 2>/dev/null | tr " " _) TAINTED=$(cat /proc/sys/kernel/tainted) MODULES=$(lsmod | grep -c -E "^(dm_crypt|dm_mod|efivarfs|vfat) ")"'
+		# efivarfs is mounted by whoever first reads it (init does not).
+		vm_type 'mountpoint -q /sys/firmware/efi/efivars || mount -t efivarfs efivarfs /sys/firmware/efi/efivars; echo "INSIDE SB=$(od -An -t u1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | awk "{print \$NF}") LOCKDOWN=$(cat /sys/kernel/security/lockdown 2>/dev/null | tr " " _) TAINTED=$(cat /proc/sys/kernel/tainted) MODULES=$(lsmod | grep -c -E "^(dm_crypt|dm_mod|efivarfs|vfat) ")"'
 		vm_wait 30 'INSIDE SB=[0-9]* LOCKDOWN' >/dev/null || { vm_keep_log "$name: no answer to the state query"; return 1; }
 		log "$name: $(tr -d '\r' < "$VM_LOG" | grep -a -o 'INSIDE SB=.*' | tail -n 1)"
 		# A keyboard layout from console-data (what rescue.keymap= does):

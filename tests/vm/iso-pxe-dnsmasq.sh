@@ -208,6 +208,9 @@ wizard_started() {
 	local name=$1 f
 	wait_for "$name" 300 'RESCUE-WIZARD-START tty=ttyS0' "RESCUE-WIZARD-START on ttyS0" || return 1
 	WIZARD_AT=$((SECONDS - VM_START))
+	# The wizard starts before the devices have settled: init's lines about
+	# the medium come later, up to RESCUE-READY.
+	wait_for "$name" 60 'RESCUE-READY' "RESCUE-READY" || return 1
 	grep -a -q 'no RESCUE partition' "$VM_LOG" || { vm_keep_log "$name: init did not say 'no RESCUE partition'"; return 1; }
 	for f in vmlinuz initrd.img; do
 		served "$f" || { vm_keep_log "$name: the rescue server's log does not show $f sent"; return 1; }

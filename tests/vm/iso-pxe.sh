@@ -66,6 +66,9 @@ reached() {
 	local name=$1 re; shift
 	wait_for "$name" 300 'RESCUE-WIZARD-START tty=ttyS0' "RESCUE-WIZARD-START on ttyS0" || return 1
 	WIZARD_AT=$((SECONDS - VM_START))
+	# The wizard starts before the devices have settled: init's lines about
+	# the medium come later, up to RESCUE-READY.
+	wait_for "$name" 60 'RESCUE-READY' "RESCUE-READY" || return 1
 	for re in 'no RESCUE partition' "$@"; do
 		grep -a -q -E -- "$re" "$VM_LOG" || { vm_keep_log "$name: the serial log lacks '$re'"; return 1; }
 		log "$name: $(grep -a -o -E -- "$re" "$VM_LOG" | head -n 1 | tr -d '\r')"

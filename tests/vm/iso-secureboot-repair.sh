@@ -1,13 +1,16 @@
 #!/bin/bash
 # VM test iso-secureboot-repair: the rescue medium as a help desk uses it.
 # The ISO, written to a USB stick with the B1 machine's LUKS key file in
-# keys/<LUKS-UUID>.key on its RESCUE partition, boots on OVMF with Secure
+# keys/<LUKS-UUID>.key and a rescue.conf saying rescue.auto=1 on its RESCUE
+# partition, boots on OVMF with Secure
 # Boot enforcing and 384 MiB of RAM (ISO_REPAIR_MEM; the medium's target:
 # before the userland became a squashfs image inside the initramfs, 384
 # MiB did not unpack it under OVMF, "Initramfs unpacking failed: write
-# error"), and its
-# "Unattended repair" menu entry
-# (rescue.auto=1) repairs catalogue scenario 2 on B1 (the default kernel's
+# error"). Booted through the menu's wizard entry on the serial console, the
+# wizard starts (before the disks have settled) and is closed again once
+# rescue.conf is read; the unattended repair that follows (ISO_REPAIR_VIA=menu:
+# the menu's "Unattended repair" entry instead, no rescue.conf)
+# repairs catalogue scenario 2 on B1 (the default kernel's
 # initramfs deleted; root on LVM on LUKS2): unlock under the kernel's
 # lockdown with signed modules, LVM, mounts, chroot, dracut. Then the
 # report and the journal are on the stick's RESCUE partition, and the
@@ -38,14 +41,23 @@ off=$(iso_part_offset "$stick" 3) || die "the ISO has no third partition"
 printf '%s' "$VM_PASS" > "$VM_DIR/key"
 mcopy -i "$stick@@$off" "$VM_DIR/key" "::/keys/$luuid.key" || die "cannot write the key file to the RESCUE partition"
 log "key file keys/$luuid.key on the RESCUE partition (offset $off)"
+via=${ISO_REPAIR_VIA:-conf} entry=s
+case $via in
+conf)
+	printf '# every boot of this stick repairs unattended\nrescue.auto=1\n' > "$VM_DIR/rescue.conf"
+	mcopy -i "$stick@@$off" "$VM_DIR/rescue.conf" ::/rescue.conf || die "cannot write rescue.conf to the RESCUE partition"
+	log "rescue.conf with rescue.auto=1 on the RESCUE partition" ;;
+menu) entry=a ;;
+*) die "ISO_REPAIR_VIA=$via: conf or menu" ;;
+esac
 
 work=$VM_DIR/work.qcow2
 overlay "$BROKEN" "$work"
 t0=$SECONDS
 mem=${ISO_REPAIR_MEM:-384} fw=${ISO_REPAIR_FW:-secboot}
-iso_boot repair "$mem" "$fw" usb "$stick" a $(vdisk "$work" qcow2 target) \
+iso_boot repair "$mem" "$fw" usb "$stick" $entry $(vdisk "$work" qcow2 target) \
 	|| { vm_keep_log "no boot menu"; die "no boot menu on the serial console"; }
-log "boot menu after ${ISO_MENU_AT}s: 'a', the unattended repair, chosen"
+log "boot menu after ${ISO_MENU_AT}s: '$entry' chosen"
 vm_wait 1200 'RESCUE-AUTO-EXIT=[0-9]+' >/dev/null || { vm_keep_log "no RESCUE-AUTO-EXIT"; die "the unattended repair did not finish"; }
 rc=$(tr -d '\r' < "$VM_LOG" | grep -a -o -E 'RESCUE-AUTO-EXIT=[0-9]+' | head -n 1 | cut -d= -f2)
 vm_wait_exit 60 || true
@@ -53,12 +65,16 @@ vm_stop
 T_REPAIR=$((SECONDS - t0))
 [ "$rc" = 0 ] || { vm_keep_log "rescue --auto exited $rc"; die "the unattended repair exited $rc, expected 0"; }
 log "unattended repair from the ISO: exit 0 after ${T_REPAIR}s (QEMU start to power off, $fw, $mem MiB)"
+# With rescue.conf: the wizard came up first, then gave way.
+conf_lines=()
+[ "$via" = conf ] && conf_lines=('RESCUE-WIZARD-START tty=ttyS0 mode=wizard'
+	'rescue.conf asks for an unattended repair \(rescue.auto\): closing the wizard')
 sbre='UEFI boot, Secure Boot on, lockdown: [^[]*\[(integrity|confidentiality)\]'
 [ "$fw" = secboot ] || sbre='rescue-init: (BIOS|UEFI) boot'
 for re in "$sbre" \
 	"key file for /dev/[a-z0-9]+: /run/rescue-medium/keys/$luuid.key" \
 	'report: /run/rescue-medium/reports/rescue-[0-9-]+\.json on the RESCUE partition' \
-	'repair journal .* copied to /run/rescue-medium/journals/'; do
+	'repair journal .* copied to /run/rescue-medium/journals/' "${conf_lines[@]}"; do
 	grep -a -q -E -- "$re" "$VM_LOG" || { vm_keep_log "the serial log lacks '$re'"; die "missing: $re"; }
 	log "$(tr -d '\r' < "$VM_LOG" | grep -a -o -E -- "$re" | head -n 1)"
 done

@@ -11,7 +11,8 @@
 # -> Plan -> Apply (confirmed with y) -> Result "repaired" -> the report
 # saved (to the stick's RESCUE partition) -> quit, which releases
 # everything. Then: the passphrase appears nowhere in the serial log or on
-# the stick, the report on the stick shows the repair, and the target
+# the stick, the report on the stick shows the repair, the repair
+# journal's manifest was copied to the stick's journals/, and the target
 # boots through its own GRUB to the marker.
 # The broken image is that of the scenario b1-02-missing-initramfs (shared
 # cache).
@@ -110,6 +111,14 @@ while read -r f; do
 	grep -a -q -F -- "$VM_PASS" "$VM_DIR/from-stick" && die "the passphrase is in $f on the stick"
 done < <(grep -E '^::/.+[^/]$' "$VM_DIR/stick.txt")
 log "report on the stick: $json, outcome '$(jq -r .outcome "$VM_DIR/report.json")'; the passphrase in no file there"
+# The wizard copied the repair journal's record to journals/ (the wizard
+# started before the stick was mounted: what it writes there shows it saw
+# the mount all the same).
+jm=$(grep -E '^::/journals/[0-9.-]+/manifest$' "$VM_DIR/stick.txt" | head -n 1)
+[ -n "$jm" ] || { cat "$VM_DIR/stick.txt" >&2; die "no copy of the repair journal in journals/ on the RESCUE partition"; }
+mcopy -n -i "$stick@@$off" "$jm" "$VM_DIR/manifest" || die "cannot read $jm"
+[ -s "$VM_DIR/manifest" ] || die "$jm on the stick is empty"
+log "journal on the stick: ${jm%/manifest} ($(wc -l < "$VM_DIR/manifest") manifest lines)"
 
 boot_target positive "$work" 480 'Kernel panic' 'You are in emergency mode' \
 	'Entering emergency mode' 'dracut Warning: Could not boot' 'Give root password'
