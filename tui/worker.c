@@ -187,11 +187,12 @@ static int sample_question(struct tui_model *m) {
  * screen comes up that much sooner. Init names a file in
  * $RESCUE_DEVICES_READY that it creates once the devices have settled and
  * the RESCUE partition is mounted; discovery waits for it (at most
- * DEVICES_WAIT_S, then scans what is there) so that the first scan sees
+ * DEVICES_WAIT_S, above init's own worst case of some 90 s: a 30 s settle
+ * and a USB stick's retries; then it scans what is there) so that the first scan sees
  * every disk. Init's last lines went to the same console meanwhile: once
  * the file is there the screen is drawn again in full (also when it was
  * there at the first look, which may come after the first screen). */
-#define DEVICES_WAIT_S 60
+#define DEVICES_WAIT_S 120
 static int wait_for_devices(struct tui_model *m) {
 	const char *f = getenv("RESCUE_DEVICES_READY");
 	if (!f || !*f)
@@ -200,7 +201,7 @@ static int wait_for_devices(struct tui_model *m) {
 		if (on_cancel(m))
 			return -ECANCELED;
 		if (i == DEVICES_WAIT_S * 10) {
-			on_log(m, RSC_LOG_WARNING, "the devices did not settle within a minute: looking at those there are");
+			on_log(m, RSC_LOG_WARNING, "the devices did not settle within two minutes: looking at those there are");
 			break;
 		}
 		if (i % 10 == 0) {

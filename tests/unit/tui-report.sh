@@ -44,7 +44,7 @@ echo "ok: transcript saved: $(grep -c '^# ==' "$t") phases, $(grep -vc '^#' "$t"
 # and the report directory is a link made meanwhile. Here the system (the
 # fixture root) and the link appear only after a second, then the file:
 # a wizard that did not wait would find no system.
-late=$tmp/late
+late=$(realpath "$tmp")/late
 mkdir "$late"
 cat > "$late/keys" <<'KEYS'
 Enter Enter Enter Enter
