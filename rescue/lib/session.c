@@ -671,11 +671,54 @@ int rsc_session_plan(rsc_session *s) {
 /* The journal's own files, small text: the backups stay on the system,
  * where undo needs them. */
 static const char *const journal_copied[] = { "manifest", "log", "state" };
+/* A help desk's stick is small (4 MiB by default): of a longer file (the
+ * log holds the generators' output) the end is kept, where a failure is. */
+#define JOURNAL_COPY_MAX (1u << 20)
+
+/* Copies the regular file name of the directory src into dfd, by way of a
+ * temporary file renamed into place. Returns 1 when only its last
+ * JOURNAL_COPY_MAX bytes were copied, 0, -ENOENT when it is not there. */
+static int copy_journal_file(int src, int dfd, const char *name) {
+	_cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (in < 0)
+		return negative_errno();
+	if (fstat(in, &st) < 0)
+		return negative_errno();
+	if (!S_ISREG(st.st_mode))
+		return -ENODEV;
+	size_t n = st.st_size > (off_t)JOURNAL_COPY_MAX ? JOURNAL_COPY_MAX : (size_t)st.st_size;
+	off_t from = st.st_size - (off_t)n;
+	_cleanup_free_ char *buf = malloc(n ? n : 1);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t k = pread(in, buf, n, from);
+	if (k < 0)
+		return negative_errno();
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	_cleanup_close_ int out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return negative_errno();
+	ssize_t w = write(out, buf, (size_t)k);
+	int r = w == k ? 0 : w < 0 ? negative_errno() : -ENOSPC;
+	if (r >= 0 && fsync(out) < 0)
+		r = negative_errno();
+	if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = negative_errno();
+	if (r < 0) {
+		(void)unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	return from > 0;
+}
 
 /* A copy of the repair journal's record (what changed, the commands'
  * output) in a new directory under the journal_copy option, the rescue
- * medium's journals/: it survives a system that no longer mounts. Where
- * nothing can be written the repair stands, and the log says so. */
+ * medium's journals/: it survives a system that no longer mounts. The
+ * directory is named as the journal is, with .1, .2 ... when that name is
+ * taken (two machines repaired in the same second). Where nothing can be
+ * written the repair stands, and the log says so. */
 static void copy_journal(rsc_session *s) {
 	const char *j = s->plan ? s->plan->journal : NULL;
 	struct stat st;
@@ -691,34 +734,37 @@ static void copy_journal(rsc_session *s) {
 		log_warning(s->ctx, "The repair journal was not copied: %s is not a directory", s->journal_copy);
 		return;
 	}
-	_cleanup_free_ char *dest = NULL;
-	if (asprintf(&dest, "%s/%s", base, strrchr(j, '/') ? strrchr(j, '/') + 1 : j) < 0)
-		return;
+	const char *name = strrchr(j, '/') ? strrchr(j, '/') + 1 : j;
 	_cleanup_close_ int root = open(s->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int src = root >= 0 ? open_in_root(root, j, O_RDONLY | O_DIRECTORY) : -EBADF;
-	int r = src < 0 ? src : mkdir(dest, 0700) < 0 && errno != EEXIST ? negative_errno() : 0;
-	_cleanup_close_ int dfd = r >= 0 ? open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	_cleanup_free_ char *dest = NULL;
+	int r = src < 0 ? src : -EEXIST;
+	for (int i = 0; r == -EEXIST && i < 100; i++) {
+		free(dest);
+		dest = NULL;
+		if ((i ? asprintf(&dest, "%s/%s.%d", base, name, i) : asprintf(&dest, "%s/%s", base, name)) < 0)
+			return;
+		r = mkdir(dest, 0700) < 0 ? negative_errno() : 0;
+	}
+	_cleanup_close_ int dfd = r >= 0 ? open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	if (r >= 0 && dfd < 0)
 		r = negative_errno();
+	bool cut = false;
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(journal_copied); i++) {
-		_cleanup_free_ char *text = NULL;
-		size_t n = 0;
-		r = read_file_in_root(src, journal_copied[i], 1 << 20, &text, &n);
-		if (r == -ENOENT) {
+		r = copy_journal_file(src, dfd, journal_copied[i]);
+		if (r == -ENOENT)
 			r = 0;
-			continue;
-		}
-		_cleanup_close_ int fd = r < 0 ? -1 : openat(dfd, journal_copied[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (r >= 0 && (fd < 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) < 0))
-			r = negative_errno();
+		else if (r > 0)
+			cut = true;
 	}
 	if (r >= 0) {
-		_cleanup_close_ int fd = openat(dfd, "SOURCE", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || dprintf(fd, "%s %s\n", strempty(s->system_id), j) < 0 || fsync(fd) < 0)
+		_cleanup_close_ int fd = openat(dfd, "SOURCE", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 || dprintf(fd, "%s %s%s\n", strempty(s->system_id), j,
+				      cut ? " (a file over 1 MiB: its end only)" : "") < 0 || fsync(fd) < 0)
 			r = negative_errno();
 	}
 	if (r < 0)
-		log_warning_errno(s->ctx, r, "The repair journal %s was not copied to %s: %m", j, dest);
+		log_warning_errno(s->ctx, r, "The repair journal %s was not copied to %s: %m", j, dest ? dest : base);
 	else
 		log_notice(s->ctx, "repair journal %s copied to %s", j, dest);
 }
